@@ -1,0 +1,114 @@
+package dev.tessera.tensor;
+
+/**
+ * Host storage backed by one Java primitive array: float[] for F32, double[] for F64, short[] for
+ * BF16 and F16 (raw bits), int[] for I32, long[] for I64, byte[] (0 or 1) for BOOL.
+ */
+public final class CpuStorage extends Storage {
+    private final Object array;
+
+    private CpuStorage(DType dtype, int size, Object array) {
+        super(dtype, size);
+        this.array = array;
+    }
+
+    public static CpuStorage allocate(DType dtype, int size) {
+        Object a = switch (dtype) {
+            case F32 -> new float[size];
+            case F64 -> new double[size];
+            case BF16, F16 -> new short[size];
+            case I32 -> new int[size];
+            case I64 -> new long[size];
+            case BOOL -> new byte[size];
+        };
+        return new CpuStorage(dtype, size, a);
+    }
+
+    /** Wraps (does not copy) a Java array whose component type must match the dtype. */
+    public static CpuStorage wrap(DType dtype, Object array) {
+        int len = java.lang.reflect.Array.getLength(array);
+        boolean ok = switch (dtype) {
+            case F32 -> array instanceof float[];
+            case F64 -> array instanceof double[];
+            case BF16, F16 -> array instanceof short[];
+            case I32 -> array instanceof int[];
+            case I64 -> array instanceof long[];
+            case BOOL -> array instanceof byte[];
+        };
+        if (!ok) throw new IllegalArgumentException("cannot wrap " + array.getClass().getSimpleName() + " as " + dtype);
+        return new CpuStorage(dtype, len, array);
+    }
+
+    @Override
+    public Device device() { return Device.CPU; }
+
+    /** The backing array (float[], double[], short[], int[], long[] or byte[]). */
+    public Object array() { return array; }
+
+    public float[] f32() { return (float[]) array; }
+
+    public double[] f64() { return (double[]) array; }
+
+    /** Raw 16-bit patterns of BF16/F16. */
+    public short[] bits16() { return (short[]) array; }
+
+    public int[] i32() { return (int[]) array; }
+
+    public long[] i64() { return (long[]) array; }
+
+    public byte[] bool() { return (byte[]) array; }
+
+    /** Reads element i converted to double (BF16/F16 decoded, BOOL as 0/1). */
+    public double getDouble(int i) {
+        return switch (dtype()) {
+            case F32 -> ((float[]) array)[i];
+            case F64 -> ((double[]) array)[i];
+            case BF16 -> HalfFloats.bf16ToFloat(((short[]) array)[i]);
+            case F16 -> HalfFloats.f16ToFloat(((short[]) array)[i]);
+            case I32 -> ((int[]) array)[i];
+            case I64 -> ((long[]) array)[i];
+            case BOOL -> ((byte[]) array)[i];
+        };
+    }
+
+    /** Reads element i as a long (floats truncated toward zero). Exact for I64. */
+    public long getLong(int i) {
+        return switch (dtype()) {
+            case I32 -> ((int[]) array)[i];
+            case I64 -> ((long[]) array)[i];
+            case BOOL -> ((byte[]) array)[i];
+            default -> (long) getDouble(i);
+        };
+    }
+
+    /**
+     * Writes v into element i with the dtype's conversion: floats round to nearest even,
+     * integers truncate toward zero (as a C cast), BOOL stores v != 0.
+     */
+    public void setDouble(int i, double v) {
+        switch (dtype()) {
+            case F32 -> ((float[]) array)[i] = (float) v;
+            case F64 -> ((double[]) array)[i] = v;
+            case BF16 -> ((short[]) array)[i] = HalfFloats.doubleToBf16(v);
+            case F16 -> ((short[]) array)[i] = HalfFloats.doubleToF16(v);
+            case I32 -> ((int[]) array)[i] = (int) (long) v;
+            case I64 -> ((long[]) array)[i] = (long) v;
+            case BOOL -> ((byte[]) array)[i] = (byte) (v != 0 ? 1 : 0);
+        }
+    }
+
+    /** Writes a long exactly into integer storage (others convert through double). */
+    public void setLong(int i, long v) {
+        switch (dtype()) {
+            case I32 -> ((int[]) array)[i] = (int) v;
+            case I64 -> ((long[]) array)[i] = v;
+            case BOOL -> ((byte[]) array)[i] = (byte) (v != 0 ? 1 : 0);
+            default -> setDouble(i, v);
+        }
+    }
+
+    @Override
+    protected void release() {
+        // Heap memory: the garbage collector frees it once no array refers to it.
+    }
+}
