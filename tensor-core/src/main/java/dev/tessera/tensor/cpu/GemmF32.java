@@ -1,0 +1,279 @@
+package dev.tessera.tensor.cpu;
+
+import dev.tessera.tensor.Parallel;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The F32 GEMM: C[M, N] += A[M, K] @ B[K, N] on strided operands, C contiguous with row length N.
+ *
+ * <p>Blocking (GotoBLAS): the N dim is cut into blocks of at most NC columns whose packed B
+ * (all of K, about {@link #B_BLOCK_FLOATS} floats) is shared by all threads; inside a block,
+ * threads take tiles of MC rows x a range of NR-wide panels from a shared counter. A tile walks K in
+ * steps of KC: it packs its MC x KC piece of A into MR-high panels (thread-local buffer, stays in
+ * L2), then runs the micro-kernel for every (NR panel, MR panel) pair, so one KC x NR panel of B
+ * stays in L1 while the MR panels of A stream past it.
+ *
+ * <p>The micro-kernel holds an MR x NR = 6 x (2 x vector length) tile of C in 12 vector
+ * registers: per k it loads two vectors of B, broadcasts six scalars of A, and issues 12 FMAs.
+ * On AVX-512 that is 6 x 32, on AVX2 6 x 16 (12 of the 16 ymm registers).
+ */
+final class GemmF32 {
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int L = S.length();
+    static final int MR = 6;
+    static final int NR = 2 * L;
+    /** K block: a KC x NR panel of B (KC * NR * 4 bytes) should sit in L1. */
+    static final int KC = Math.max(1, intProperty("tessera.gemm.kc", 256));
+    /** M block: an MC x KC block of packed A should sit in L2. Multiple of MR. */
+    static final int MC = Math.max(1, intProperty("tessera.gemm.mc", 144) / MR) * MR;
+    /** Bound on the packed B block (floats); fixes NC = about this / K. */
+    static final int B_BLOCK_FLOATS = Math.max(1 << 16, intProperty("tessera.gemm.bblock", 4 << 20));
+    /** Below this many multiply-adds a product runs on the calling thread only. */
+    static final long PARALLEL_FLOPS = 1L << 18;
+    /** Batched products below this many multiply-adds per matrix run one matrix per task. */
+    static final long PARALLEL_MATRIX_FLOPS = 1L << 22;
+
+    private GemmF32() {}
+
+    private static int intProperty(String name, int def) {
+        String v = System.getProperty(name);
+        if (v == null || v.isBlank()) return def;
+        try {
+            return Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("system property " + name + " must be an integer, got '" + v + "'", e);
+        }
+    }
+
+    /** Per-thread packing buffers, grown on demand and kept, so calls allocate nothing else. */
+    static final class Buffers {
+        float[] packedA = new float[0];
+        float[] packedB = new float[0];
+        final float[] edgeTile = new float[MR * NR];
+
+        float[] packedA(int size) {
+            if (packedA.length < size) packedA = new float[size];
+            return packedA;
+        }
+
+        float[] packedB(int size) {
+            if (packedB.length < size) packedB = new float[size];
+            return packedB;
+        }
+    }
+
+    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+
+    static int roundUp(int x, int m) { return (x + m - 1) / m * m; }
+
+    /**
+     * C[offC + i * n + j] += sum_k A[offA + i * rsA + k * csA] * B[offB + k * rsB + j * csB]
+     * for i < m, j < n. Uses all threads when parallel and the product is large enough.
+     */
+    static void gemm(float[] a, int offA, int rsA, int csA, float[] b, int offB, int rsB, int csB,
+                     float[] c, int offC, int m, int n, int k, boolean parallel) {
+        if (m == 0 || n == 0 || k == 0) return;
+        int threads = parallel && (long) m * n * k >= PARALLEL_FLOPS ? Parallel.threads() : 1;
+        Buffers own = BUFFERS.get();
+        int kcMax = Math.min(KC, k);
+        // NC: split N into equal blocks (multiples of NR) whose packed B fits the budget.
+        int nBlocks = (int) Math.max(1, ((long) roundUp(n, NR) * k + B_BLOCK_FLOATS - 1) / B_BLOCK_FLOATS);
+        int nc = roundUp((n + nBlocks - 1) / nBlocks, NR);
+        float[] packedB = own.packedB(nc * k);
+        int mBlocks = (m + MC - 1) / MC;
+
+        for (int jc = 0; jc < n; jc += nc) {
+            int ncCur = Math.min(nc, n - jc);
+            int panels = (ncCur + NR - 1) / NR;
+            int bBase = offB + jc * csB;
+            // Pack B[:, jc:jc+ncCur]: for each K block, panels of kc x NR, zero-padded past N.
+            if (threads == 1) {
+                for (int q = 0; q < panels; q++) packBPanel(b, bBase, rsB, csB, k, ncCur, q, panels, packedB);
+            } else {
+                Parallel.forEach(panels, q -> packBPanel(b, bBase, rsB, csB, k, ncCur, q, panels, packedB));
+            }
+            // Tiles: MC rows x a range of panels; enough of them to keep every thread busy.
+            int splits = threads == 1 ? 1 : Math.min(panels, Math.max(1, (4 * threads + mBlocks - 1) / mBlocks));
+            int panelsPerSplit = (panels + splits - 1) / splits;
+            int nSplits = (panels + panelsPerSplit - 1) / panelsPerSplit;
+            int tasks = mBlocks * nSplits;
+            int jcFinal = jc;
+            if (threads == 1) {
+                for (int t = 0; t < tasks; t++) {
+                    tile(a, offA, rsA, csA, packedB, c, offC, m, n, k, jcFinal, ncCur, panels, panelsPerSplit, nSplits, t, own);
+                }
+            } else {
+                Parallel.forEach(tasks, t -> tile(a, offA, rsA, csA, packedB, c, offC, m, n, k, jcFinal, ncCur, panels,
+                        panelsPerSplit, nSplits, t, BUFFERS.get()));
+            }
+        }
+    }
+
+    /** One tile: rows [ic, ic + MC) x panels [q0, q1) of the current N block, all of K. */
+    private static void tile(float[] a, int offA, int rsA, int csA, float[] packedB, float[] c, int offC,
+                             int m, int n, int k, int jc, int ncCur, int panels, int panelsPerSplit, int nSplits, int task, Buffers buf) {
+        int ic = (task / nSplits) * MC;
+        int split = task % nSplits;
+        int q0 = split * panelsPerSplit, q1 = Math.min(panels, q0 + panelsPerSplit);
+        int mc = Math.min(MC, m - ic);
+        int ncPad = panels * NR;
+        float[] packedA = buf.packedA(roundUp(mc, MR) * Math.min(KC, k));
+        for (int pc = 0; pc < k; pc += KC) {
+            int kc = Math.min(KC, k - pc);
+            packA(a, offA + ic * rsA + pc * csA, rsA, csA, mc, kc, packedA);
+            int bBlock = pc * ncPad; // K blocks before this one hold pc rows of ncPad columns
+            for (int q = q0; q < q1; q++) {
+                int nr = Math.min(NR, ncCur - q * NR);
+                int bOff = bBlock + q * kc * NR;
+                int cCol = offC + jc + q * NR;
+                for (int ir = 0; ir < mc; ir += MR) {
+                    int mr = Math.min(MR, mc - ir);
+                    int cOff = cCol + (ic + ir) * n;
+                    if (mr == MR && nr == NR) {
+                        kernel(packedA, ir * kc, packedB, bOff, kc, c, cOff, n);
+                    } else {
+                        kernelEdge(packedA, ir * kc, packedB, bOff, kc, c, cOff, n, mr, nr, buf.edgeTile);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Packs A[i, k] = a[base + i * rs + k * cs] for i < mc, k < kc into MR-high panels:
+     * panel p holds dst[p * MR * kc + k * MR + r] = A[p * MR + r, k], zero past mc.
+     */
+    static void packA(float[] a, int base, int rs, int cs, int mc, int kc, float[] dst) {
+        for (int p = 0; p < mc; p += MR) {
+            int rows = Math.min(MR, mc - p);
+            int d = p * kc;
+            int src = base + p * rs;
+            if (rows == MR && cs == 1) {
+                int r0 = src, r1 = src + rs, r2 = src + 2 * rs, r3 = src + 3 * rs, r4 = src + 4 * rs, r5 = src + 5 * rs;
+                for (int kk = 0; kk < kc; kk++, d += MR) {
+                    dst[d] = a[r0 + kk];
+                    dst[d + 1] = a[r1 + kk];
+                    dst[d + 2] = a[r2 + kk];
+                    dst[d + 3] = a[r3 + kk];
+                    dst[d + 4] = a[r4 + kk];
+                    dst[d + 5] = a[r5 + kk];
+                }
+            } else if (rows == MR && rs == 1) {
+                for (int kk = 0; kk < kc; kk++, d += MR) {
+                    int s = src + kk * cs;
+                    dst[d] = a[s];
+                    dst[d + 1] = a[s + 1];
+                    dst[d + 2] = a[s + 2];
+                    dst[d + 3] = a[s + 3];
+                    dst[d + 4] = a[s + 4];
+                    dst[d + 5] = a[s + 5];
+                }
+            } else {
+                for (int kk = 0; kk < kc; kk++, d += MR) {
+                    int s = src + kk * cs;
+                    for (int r = 0; r < MR; r++) dst[d + r] = r < rows ? a[s + r * rs] : 0f;
+                }
+            }
+        }
+    }
+
+    /**
+     * Packs panel q (columns [q * NR, q * NR + NR) of the N block starting at base) for all of K:
+     * the K block starting at pc with kc rows holds, at pc * ncPad + q * kc * NR, the values
+     * B[pc + kk, q * NR + j] at kk * NR + j, zero past ncCur.
+     */
+    static void packBPanel(float[] b, int base, int rs, int cs, int k, int ncCur, int q, int panels, float[] dst) {
+        int ncPad = panels * NR;
+        int cols = Math.min(NR, ncCur - q * NR);
+        int colBase = base + q * NR * cs;
+        for (int pc = 0; pc < k; pc += KC) {
+            int kc = Math.min(KC, k - pc);
+            int d = pc * ncPad + q * kc * NR;
+            if (cols == NR && cs == 1) {
+                for (int kk = 0; kk < kc; kk++, d += NR) {
+                    int s = colBase + (pc + kk) * rs;
+                    FloatVector.fromArray(S, b, s).intoArray(dst, d);
+                    FloatVector.fromArray(S, b, s + L).intoArray(dst, d + L);
+                }
+            } else if (rs == 1) {
+                // Transposed view: each column is a contiguous run along K.
+                for (int j = 0; j < NR; j++) {
+                    if (j < cols) {
+                        int s = colBase + j * cs + pc;
+                        for (int kk = 0; kk < kc; kk++) dst[d + kk * NR + j] = b[s + kk];
+                    } else {
+                        for (int kk = 0; kk < kc; kk++) dst[d + kk * NR + j] = 0f;
+                    }
+                }
+            } else {
+                for (int kk = 0; kk < kc; kk++, d += NR) {
+                    int s = colBase + (pc + kk) * rs;
+                    for (int j = 0; j < NR; j++) dst[d + j] = j < cols ? b[s + j * cs] : 0f;
+                }
+            }
+        }
+    }
+
+    /** C[6 x NR tile at cOff, row stride ldc] += packed A panel (kc x 6) @ packed B panel (kc x NR). */
+    static void kernel(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] c, int cOff, int ldc) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        for (int kk = 0; kk < kc; kk++) {
+            int ai = aOff + kk * MR;
+            int bi = bOff + kk * NR;
+            FloatVector b0 = FloatVector.fromArray(S, pb, bi);
+            FloatVector b1 = FloatVector.fromArray(S, pb, bi + L);
+            FloatVector av = FloatVector.broadcast(S, pa[ai]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            av = FloatVector.broadcast(S, pa[ai + 1]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            av = FloatVector.broadcast(S, pa[ai + 2]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            av = FloatVector.broadcast(S, pa[ai + 3]);
+            c30 = av.fma(b0, c30);
+            c31 = av.fma(b1, c31);
+            av = FloatVector.broadcast(S, pa[ai + 4]);
+            c40 = av.fma(b0, c40);
+            c41 = av.fma(b1, c41);
+            av = FloatVector.broadcast(S, pa[ai + 5]);
+            c50 = av.fma(b0, c50);
+            c51 = av.fma(b1, c51);
+        }
+        int r = cOff;
+        FloatVector.fromArray(S, c, r).add(c00).intoArray(c, r);
+        FloatVector.fromArray(S, c, r + L).add(c01).intoArray(c, r + L);
+        r += ldc;
+        FloatVector.fromArray(S, c, r).add(c10).intoArray(c, r);
+        FloatVector.fromArray(S, c, r + L).add(c11).intoArray(c, r + L);
+        r += ldc;
+        FloatVector.fromArray(S, c, r).add(c20).intoArray(c, r);
+        FloatVector.fromArray(S, c, r + L).add(c21).intoArray(c, r + L);
+        r += ldc;
+        FloatVector.fromArray(S, c, r).add(c30).intoArray(c, r);
+        FloatVector.fromArray(S, c, r + L).add(c31).intoArray(c, r + L);
+        r += ldc;
+        FloatVector.fromArray(S, c, r).add(c40).intoArray(c, r);
+        FloatVector.fromArray(S, c, r + L).add(c41).intoArray(c, r + L);
+        r += ldc;
+        FloatVector.fromArray(S, c, r).add(c50).intoArray(c, r);
+        FloatVector.fromArray(S, c, r + L).add(c51).intoArray(c, r + L);
+    }
+
+    /** The kernel for a partial tile (mr < MR or nr < NR): full tile into scratch, valid part added to C. */
+    static void kernelEdge(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] c, int cOff, int ldc, int mr, int nr, float[] tile) {
+        java.util.Arrays.fill(tile, 0f);
+        kernel(pa, aOff, pb, bOff, kc, tile, 0, NR);
+        for (int r = 0; r < mr; r++) {
+            int cr = cOff + r * ldc, tr = r * NR;
+            for (int j = 0; j < nr; j++) c[cr + j] += tile[tr + j];
+        }
+    }
+}

@@ -1,0 +1,332 @@
+package dev.tessera.tensor.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.tessera.tensor.CpuStorage;
+import dev.tessera.tensor.DType;
+import dev.tessera.tensor.NDArray;
+import dev.tessera.tensor.Parallel;
+import java.util.Arrays;
+import java.util.Random;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Gemm against a plain triple loop in double, on odd shapes and strided views. */
+class GemmTest {
+    private static final int DEFAULT_THREADS = Parallel.threads();
+
+    @AfterEach
+    void restoreThreads() {
+        Parallel.setThreads(DEFAULT_THREADS);
+    }
+
+    // ---- helpers ------------------------------------------------------------------------
+
+    /** A random array of the given logical shape laid out as requested. */
+    private static NDArray random(Random rnd, DType dtype, int... shape) {
+        int n = 1;
+        for (int s : shape) n *= s;
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) v[i] = rnd.nextDouble() * 2 - 1;
+        return NDArray.fromArray(dtype, v, shape);
+    }
+
+    /** A random [rows, cols] matrix, stored transposed when transposed (so the result is a .mT() view). */
+    private static NDArray matrix(Random rnd, DType dtype, int rows, int cols, boolean transposed) {
+        return transposed ? random(rnd, dtype, cols, rows).mT() : random(rnd, dtype, rows, cols);
+    }
+
+    private static double value(NDArray x, int pos) {
+        CpuStorage s = (CpuStorage) x.storage();
+        return s.getDouble(pos);
+    }
+
+    /** Storage position of the (row, col) element of batch entry bi (row-major over the batch dims). */
+    private static int position(NDArray x, int bi, int row, int col) {
+        int[] shape = x.shape(), st = x.strides();
+        int r = shape.length;
+        int pos = x.offset() + row * st[r - 2] + col * st[r - 1];
+        for (int d = r - 3; d >= 0; d--) {
+            pos += (bi % shape[d]) * st[d];
+            bi /= shape[d];
+        }
+        return pos;
+    }
+
+    /** Checks c = a @ b element by element against sums in double, error bound ~ eps * sqrt(K) * sum |a b|. */
+    private static void assertMatmul(NDArray a, NDArray b, NDArray c) {
+        int r = a.rank();
+        int m = a.size(-2), k = a.size(-1), n = b.size(-1);
+        int[] want = a.shape();
+        want[r - 1] = n;
+        assertArrayEquals(want, c.shape(), "output shape");
+        assertTrue(c.isContiguous(), "output must be contiguous");
+        assertEquals(a.dtype(), c.dtype());
+        assertEquals(0, c.offset());
+        double eps = a.dtype() == DType.F32 ? 0x1p-24 : 0x1p-53;
+        double tol = 8 * eps * Math.sqrt(Math.max(1, k));
+        int batch = c.numel() / Math.max(1, m * n);
+        if (m * n == 0) return;
+        for (int bi = 0; bi < batch; bi++) {
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    double sum = 0, abs = 0;
+                    for (int kk = 0; kk < k; kk++) {
+                        double p = value(a, position(a, bi, i, kk)) * value(b, position(b, bi, kk, j));
+                        sum += p;
+                        abs += Math.abs(p);
+                    }
+                    double got = value(c, (bi * m + i) * n + j);
+                    if (!(Math.abs(got - sum) <= tol * abs + Double.MIN_NORMAL)) {
+                        fail("matmul " + Arrays.toString(a.shape()) + " @ " + Arrays.toString(b.shape()) + " (strides "
+                                + Arrays.toString(a.strides()) + ", " + Arrays.toString(b.strides()) + ") batch " + bi
+                                + " [" + i + ", " + j + "]: got " + got + ", expected " + sum + " (bound " + tol * abs + ")");
+                    }
+                }
+            }
+        }
+    }
+
+    private static float[] f32(NDArray x) { return ((CpuStorage) x.storage()).f32(); }
+
+    /** The contiguous output's values, read from storage (no backend needed). */
+    private static double[] values(NDArray x) {
+        double[] v = new double[x.numel()];
+        for (int i = 0; i < v.length; i++) v[i] = value(x, x.offset() + i);
+        return v;
+    }
+
+    /** A zero array made without a backend. */
+    private static NDArray zeros(DType t, int... shape) {
+        int n = 1;
+        for (int s : shape) n *= s;
+        return NDArray.fromArray(t, new double[n], shape);
+    }
+
+    // ---- 2-D shapes x transposes x dtypes ---------------------------------------------------
+
+    static java.util.stream.Stream<Arguments> shapes() {
+        int[][] mkn = {{1, 1, 1}, {1, 7, 3}, {7, 3, 1}, {3, 1, 7}, {17, 33, 65}, {97, 1, 5}, {130, 257, 131},
+                {6, 300, 32}, {12, 16, 64}, {200, 40, 97}};
+        java.util.List<Arguments> out = new java.util.ArrayList<>();
+        for (DType t : new DType[] {DType.F32, DType.F64}) {
+            for (int[] s : mkn) {
+                for (int variant = 0; variant < 4; variant++) out.add(Arguments.of(t, s[0], s[1], s[2], variant));
+            }
+        }
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "{0} M={1} K={2} N={3} transposes={4}")
+    @MethodSource("shapes")
+    void matchesTripleLoop(DType dtype, int m, int k, int n, int variant) {
+        Random rnd = new Random(31L * m + 7L * k + n + variant);
+        NDArray a = matrix(rnd, dtype, m, k, (variant & 1) != 0);
+        NDArray b = matrix(rnd, dtype, k, n, (variant & 2) != 0);
+        assertMatmul(a, b, Gemm.matmul(a, b));
+    }
+
+    @Test
+    void severalKAndNBlocksAndRowBlocks() {
+        // K = 600 spans three K blocks; M = 300 several row blocks; N wider than one panel.
+        Random rnd = new Random(5);
+        for (boolean ta : new boolean[] {false, true}) {
+            for (boolean tb : new boolean[] {false, true}) {
+                NDArray a = matrix(rnd, DType.F32, 300, 600, ta);
+                NDArray b = matrix(rnd, DType.F32, 600, 70, tb);
+                assertMatmul(a, b, Gemm.matmul(a, b));
+            }
+        }
+    }
+
+    @Test
+    void wideBSplitIntoSeveralNBlocks() {
+        // K * N above the packed-B budget (4M floats by default) forces more than one N block.
+        Random rnd = new Random(6);
+        int m = 7, k = 1100, n = 4000;
+        assertTrue((long) k * n > GemmF32.B_BLOCK_FLOATS, "test must exceed the packed-B budget");
+        NDArray a = matrix(rnd, DType.F32, m, k, false);
+        NDArray b = matrix(rnd, DType.F32, k, n, true);
+        NDArray c = Gemm.matmul(a, b);
+        // spot-check a sample of columns in every block rather than all 28000 outputs in double
+        float[] got = f32(c);
+        for (int j = 0; j < n; j += 37) {
+            for (int i = 0; i < m; i++) {
+                double sum = 0, abs = 0;
+                for (int kk = 0; kk < k; kk++) {
+                    double p = a.getDouble(i, kk) * b.getDouble(kk, j);
+                    sum += p;
+                    abs += Math.abs(p);
+                }
+                assertTrue(Math.abs(got[i * n + j] - sum) <= 8 * 0x1p-24 * Math.sqrt(k) * abs, "[" + i + ", " + j + "]");
+            }
+        }
+    }
+
+    // ---- batches, broadcasting and sliced views ----------------------------------------------
+
+    @Test
+    void batchedWithWeightSharedOverBatch() {
+        Random rnd = new Random(7);
+        for (DType t : new DType[] {DType.F32, DType.F64}) {
+            // contiguous A: folded into one tall product
+            NDArray a = random(rnd, t, 3, 2, 19, 23);
+            NDArray w = random(rnd, t, 23, 41).expand(3, 2, 23, 41);
+            assertEquals(0, w.stride(0));
+            assertMatmul(a, w, Gemm.matmul(a, w));
+            // transposed A per batch entry cannot be folded: one product per entry
+            NDArray at = random(rnd, t, 3, 2, 23, 19).mT();
+            assertMatmul(at, w, Gemm.matmul(at, w));
+            // transposed shared weight (x @ W^T as in a linear layer)
+            NDArray wt = random(rnd, t, 41, 23).mT().expand(3, 2, 23, 41);
+            assertMatmul(a, wt, Gemm.matmul(a, wt));
+        }
+    }
+
+    @Test
+    void batchedWithLeftOperandBroadcast() {
+        Random rnd = new Random(8);
+        NDArray a = random(rnd, DType.F32, 1, 13, 29).expand(5, 13, 29);
+        NDArray b = random(rnd, DType.F32, 5, 29, 11);
+        assertMatmul(a, b, Gemm.matmul(a, b));
+        NDArray bt = random(rnd, DType.F32, 5, 11, 29).mT();
+        assertMatmul(a, bt, Gemm.matmul(a, bt));
+    }
+
+    @Test
+    void manySmallMatricesAsInAttention() {
+        Random rnd = new Random(9);
+        Parallel.setThreads(2);
+        // q @ k^T over [B, H] with K = head dim
+        NDArray q = random(rnd, DType.F32, 2, 4, 33, 16);
+        NDArray kT = random(rnd, DType.F32, 2, 4, 33, 16).mT();
+        assertMatmul(q, kT, Gemm.matmul(q, kT));
+        // heads as a permuted view of [B, T, H, D]
+        NDArray v = random(rnd, DType.F32, 2, 33, 4, 16).permute(0, 2, 1, 3);
+        NDArray p = random(rnd, DType.F32, 2, 4, 33, 33);
+        assertMatmul(p, v, Gemm.matmul(p, v));
+    }
+
+    @Test
+    void slicedViewsWithOffsets() {
+        Random rnd = new Random(10);
+        for (DType t : new DType[] {DType.F32, DType.F64}) {
+            NDArray bigA = random(rnd, t, 40, 90);
+            NDArray a = bigA.narrow(0, 3, 31).narrow(1, 5, 67); // offset 3*90+5, row stride 90
+            NDArray bigB = random(rnd, t, 150, 60);
+            NDArray b = bigB.slice(0, 4, 4 + 2 * 67, 2).narrow(1, 7, 45); // row stride 120
+            assertMatmul(a, b, Gemm.matmul(a, b));
+            NDArray bStrided = bigB.slice(1, 1, 60, 3).narrow(0, 10, 67); // column stride 3
+            assertMatmul(a, bStrided, Gemm.matmul(a, bStrided));
+            NDArray aT = bigA.slice(1, 2, 90, 3).narrow(0, 0, 29).mT(); // [29 cols..] transposed, strides (3, 90)
+            NDArray b2 = random(rnd, t, 29, 17);
+            assertMatmul(aT, b2, Gemm.matmul(aT, b2));
+        }
+    }
+
+    // ---- threads ---------------------------------------------------------------------------
+
+    @Test
+    void threadCountsGiveTheSameResults() {
+        Random rnd = new Random(11);
+        NDArray[][] cases = {
+                {matrix(rnd, DType.F32, 130, 257, false), matrix(rnd, DType.F32, 257, 131, false)},
+                {matrix(rnd, DType.F32, 301, 520, true), matrix(rnd, DType.F32, 520, 203, true)},
+                {random(rnd, DType.F32, 6, 40, 50), random(rnd, DType.F32, 6, 50, 45)},
+                {matrix(rnd, DType.F64, 150, 90, false), matrix(rnd, DType.F64, 90, 77, true)},
+        };
+        for (NDArray[] ab : cases) {
+            NDArray base = null;
+            for (int threads : new int[] {1, 2, 3}) {
+                Parallel.setThreads(threads);
+                NDArray c = Gemm.matmul(ab[0], ab[1]);
+                if (base == null) {
+                    assertMatmul(ab[0], ab[1], c);
+                    base = c;
+                } else {
+                    // The summation order does not depend on how tiles are shared out: bitwise equal.
+                    assertArrayEquals(values(base), values(c),
+                            "threads=" + threads + " for " + Arrays.toString(ab[0].shape()));
+                }
+            }
+        }
+    }
+
+    @Test
+    void f32ProductOf512MatchesF64Loop() {
+        Random rnd = new Random(12);
+        int s = 512;
+        float[] av = new float[s * s], bv = new float[s * s];
+        for (int i = 0; i < av.length; i++) {
+            av[i] = rnd.nextFloat() * 2 - 1;
+            bv[i] = rnd.nextFloat() * 2 - 1;
+        }
+        NDArray c = Gemm.matmul(NDArray.fromArray(av, s, s), NDArray.fromArray(bv, s, s));
+        float[] got = f32(c);
+        double[] row = new double[s], absRow = new double[s];
+        double tol = 8 * 0x1p-24 * Math.sqrt(s);
+        for (int i = 0; i < s; i++) {
+            Arrays.fill(row, 0);
+            Arrays.fill(absRow, 0);
+            for (int kk = 0; kk < s; kk++) {
+                double aik = av[i * s + kk];
+                for (int j = 0; j < s; j++) {
+                    double p = aik * bv[kk * s + j];
+                    row[j] += p;
+                    absRow[j] += Math.abs(p);
+                }
+            }
+            for (int j = 0; j < s; j++) {
+                if (!(Math.abs(got[i * s + j] - row[j]) <= tol * absRow[j])) {
+                    fail("512^3 [" + i + ", " + j + "]: got " + got[i * s + j] + ", expected " + row[j]);
+                }
+            }
+        }
+    }
+
+    // ---- random shapes and layouts ------------------------------------------------------------
+
+    @Property(tries = 60)
+    void randomShapesAndLayouts(@ForAll @IntRange(min = 1, max = 40) int m, @ForAll @IntRange(min = 1, max = 70) int k,
+                                @ForAll @IntRange(min = 1, max = 80) int n, @ForAll @IntRange(min = 0, max = 3) int variant,
+                                @ForAll @IntRange(min = 1, max = 3) int batch, @ForAll boolean f64) {
+        DType t = f64 ? DType.F64 : DType.F32;
+        Random rnd = new Random(m * 1_000_003L + k * 1009L + n * 31L + variant + batch);
+        NDArray a = (variant & 1) != 0 ? random(rnd, t, batch, k, m).mT() : random(rnd, t, batch, m, k);
+        NDArray b = (variant & 2) != 0 ? random(rnd, t, batch, n, k).mT() : random(rnd, t, batch, k, n);
+        assertMatmul(a, b, Gemm.matmul(a, b));
+    }
+
+    // ---- errors and degenerate sizes ------------------------------------------------------------
+
+    @Test
+    void emptyAndZeroKProducts() {
+        NDArray a = zeros(DType.F32, 3, 0);
+        NDArray b = zeros(DType.F32, 0, 4);
+        NDArray c = Gemm.matmul(a, b);
+        assertArrayEquals(new int[] {3, 4}, c.shape());
+        for (float v : f32(c)) assertEquals(0f, v);
+        assertArrayEquals(new int[] {0, 4}, Gemm.matmul(zeros(DType.F32, 0, 5), zeros(DType.F32, 5, 4)).shape());
+    }
+
+    @Test
+    void badInputsNameTheOpAndShapes() {
+        NDArray a = zeros(DType.F32, 3, 4);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Gemm.matmul(a, zeros(DType.F32, 5, 2)));
+        assertTrue(e.getMessage().contains("matmul") && e.getMessage().contains("[3, 4]"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Gemm.matmul(a, zeros(DType.F64, 4, 2)));
+        assertTrue(e.getMessage().contains("F64"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Gemm.matmul(a, zeros(DType.I32, 4, 2)));
+        assertThrows(IllegalArgumentException.class, () -> Gemm.matmul(zeros(DType.F32, 2, 3, 4), zeros(DType.F32, 3, 4, 2)));
+    }
+}
