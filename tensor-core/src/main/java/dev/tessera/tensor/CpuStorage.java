@@ -97,14 +97,30 @@ public final class CpuStorage extends Storage {
         }
     }
 
-    /** Writes a long exactly into integer storage (others convert through double). */
+    /**
+     * Writes a long exactly into integer storage; float storage gets the correctly rounded value
+     * (one rounding, not long -> double -> float).
+     */
     public void setLong(int i, long v) {
         switch (dtype()) {
             case I32 -> ((int[]) array)[i] = (int) v;
             case I64 -> ((long[]) array)[i] = v;
             case BOOL -> ((byte[]) array)[i] = (byte) (v != 0 ? 1 : 0);
-            default -> setDouble(i, v);
+            case F32 -> ((float[]) array)[i] = (float) v;
+            case F64 -> ((double[]) array)[i] = (double) v;
+            case BF16 -> ((short[]) array)[i] = HalfFloats.floatToBf16(longToFloatRoundOdd(v));
+            case F16 -> ((short[]) array)[i] = HalfFloats.floatToF16(longToFloatRoundOdd(v));
         }
+    }
+
+    /** long to float rounded to odd (exact when representable), so that a second rounding to 16 bits is correct. */
+    static float longToFloatRoundOdd(long v) {
+        if (Math.abs(v) <= (1L << 53)) return HalfFloats.doubleToFloatRoundOdd(v); // v is exact as a double
+        float f = (float) v;
+        int cmp = new java.math.BigDecimal(f).compareTo(java.math.BigDecimal.valueOf(v));
+        if (cmp == 0) return f;
+        if ((cmp > 0) == (v > 0)) f = Math.nextAfter(f, 0.0); // rounded away from zero: step back
+        return Float.intBitsToFloat(Float.floatToRawIntBits(f) | 1);
     }
 
     @Override

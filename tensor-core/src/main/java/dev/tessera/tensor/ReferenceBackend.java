@@ -69,10 +69,11 @@ public final class ReferenceBackend implements Backend {
         int n = x.numel();
         CpuStorage src = cpu(x);
         CpuStorage dst = CpuStorage.allocate(to, n);
-        boolean exactLong = !to.isFloating() && !x.dtype().isFloating();
+        // integer sources go through setLong: exact for integers, one correct rounding for floats
+        boolean fromInteger = !x.dtype().isFloating();
         for (int i = 0; i < n; i++) {
             int p = position(x, i);
-            if (exactLong) dst.setLong(i, src.getLong(p)); else dst.setDouble(i, src.getDouble(p));
+            if (fromInteger) dst.setLong(i, src.getLong(p)); else dst.setDouble(i, src.getDouble(p));
         }
         return new NDArray(dst, x.shape());
     }
@@ -84,7 +85,7 @@ public final class ReferenceBackend implements Backend {
         // Read everything first so that overlapping source and destination behave like a copy.
         double[] vals = new double[n];
         long[] longs = new long[n];
-        boolean exactLong = !dst.dtype().isFloating() && !src.dtype().isFloating();
+        boolean exactLong = !src.dtype().isFloating();
         for (int i = 0; i < n; i++) {
             int p = position(src, i);
             if (exactLong) longs[i] = s.getLong(p); else vals[i] = s.getDouble(p);
