@@ -699,6 +699,34 @@ public final class NDArray implements AutoCloseable {
         return new NormResult(halfBack(r.out()), null, r.rstd());
     }
 
+    /**
+     * Backward of {@link #layerNorm} at this input x [..., C] given the output gradient and the
+     * saved per-row mean and rstd; weight is [C] or null. Gradients come back in x's dtype.
+     */
+    public NormGrads layerNormBackward(NDArray gradOut, NDArray mean, NDArray rstd, NDArray weight, boolean hasBias) {
+        checkNormBackward("layerNorm backward", gradOut);
+        checkNormParam("layerNorm backward", weight, "weight");
+        NDArray x = floatInput("layerNorm backward");
+        NormGrads g = x.backend().layerNormBackward(gradOut.to(x.dtype()), x, mean, rstd, castLike(weight, x), hasBias);
+        return new NormGrads(halfBack(g.input()), g.weight() == null ? null : halfBack(g.weight()), g.bias() == null ? null : halfBack(g.bias()));
+    }
+
+    /** Backward of {@link #rmsNorm} at this input x [..., C] given the output gradient and the saved per-row rstd; weight is [C] or null. */
+    public NormGrads rmsNormBackward(NDArray gradOut, NDArray rstd, NDArray weight) {
+        checkNormBackward("rmsNorm backward", gradOut);
+        checkNormParam("rmsNorm backward", weight, "weight");
+        NDArray x = floatInput("rmsNorm backward");
+        NormGrads g = x.backend().rmsNormBackward(gradOut.to(x.dtype()), x, rstd, castLike(weight, x));
+        return new NormGrads(halfBack(g.input()), g.weight() == null ? null : halfBack(g.weight()), null);
+    }
+
+    private void checkNormBackward(String op, NDArray gradOut) {
+        sameDevice(op, gradOut);
+        if (!Arrays.equals(shape, gradOut.shape)) {
+            throw new IllegalArgumentException(op + ": input shape " + Shapes.str(shape) + " and gradient shape " + Shapes.str(gradOut.shape) + " differ");
+        }
+    }
+
     private void checkNormParam(String op, NDArray p, String what) {
         if (p == null) return;
         sameDevice(op, p);
