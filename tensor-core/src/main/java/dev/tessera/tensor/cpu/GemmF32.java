@@ -14,14 +14,18 @@ import jdk.incubator.vector.VectorSpecies;
  * L2), then runs the micro-kernel for every (NR panel, MR panel) pair, so one KC x NR panel of B
  * stays in L1 while the MR panels of A stream past it.
  *
- * <p>The micro-kernel holds an MR x NR = 6 x (2 x vector length) tile of C in 12 vector
- * registers: per k it loads two vectors of B, broadcasts six scalars of A, and issues 12 FMAs.
- * On AVX-512 that is 6 x 32, on AVX2 6 x 16 (12 of the 16 ymm registers).
+ * <p>The micro-kernel holds an MR x NR tile of C in vector registers, NR = 2 vectors: per k it
+ * loads two vectors of B, broadcasts MR scalars of A and issues 2 MR FMAs. On AVX-512 (32
+ * registers) the tile is 12 x 32 (24 accumulators); on AVX2 (16 registers) 6 x 16 (12).
  */
 final class GemmF32 {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int L = S.length();
-    static final int MR = 6;
+    /**
+     * Rows of the register tile: 12 (24 accumulators) where the ISA has 32 vector registers
+     * (AVX-512), 6 (12 accumulators) where it has 16 (AVX2 and narrower).
+     */
+    static final int MR = rowsOfTile(intProperty("tessera.gemm.mr", L >= 16 ? 12 : 6));
     static final int NR = 2 * L;
     /** K block: a KC x NR panel of B (KC * NR * 4 bytes) should sit in L1. */
     static final int KC = Math.max(1, intProperty("tessera.gemm.kc", 256));
@@ -64,6 +68,11 @@ final class GemmF32 {
     }
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+
+    private static int rowsOfTile(int mr) {
+        if (mr != 6 && mr != 12) throw new IllegalArgumentException("tessera.gemm.mr must be 6 or 12, got " + mr);
+        return mr;
+    }
 
     static int roundUp(int x, int m) { return (x + m - 1) / m * m; }
 
@@ -149,30 +158,27 @@ final class GemmF32 {
             int rows = Math.min(MR, mc - p);
             int d = p * kc;
             int src = base + p * rs;
-            if (rows == MR && cs == 1) {
-                int r0 = src, r1 = src + rs, r2 = src + 2 * rs, r3 = src + 3 * rs, r4 = src + 4 * rs, r5 = src + 5 * rs;
-                for (int kk = 0; kk < kc; kk++, d += MR) {
-                    dst[d] = a[r0 + kk];
-                    dst[d + 1] = a[r1 + kk];
-                    dst[d + 2] = a[r2 + kk];
-                    dst[d + 3] = a[r3 + kk];
-                    dst[d + 4] = a[r4 + kk];
-                    dst[d + 5] = a[r5 + kk];
+            if (cs == 1) {
+                // Row-major A: read each row contiguously, write it with stride MR.
+                for (int r = 0; r < rows; r++) {
+                    int s = src + r * rs;
+                    for (int kk = 0, dd = d + r; kk < kc; kk++, dd += MR) dst[dd] = a[s + kk];
                 }
-            } else if (rows == MR && rs == 1) {
-                for (int kk = 0; kk < kc; kk++, d += MR) {
+            } else if (rs == 1) {
+                // Transposed A (a .mT() view): the MR values of one k are contiguous.
+                for (int kk = 0, dd = d; kk < kc; kk++, dd += MR) {
                     int s = src + kk * cs;
-                    dst[d] = a[s];
-                    dst[d + 1] = a[s + 1];
-                    dst[d + 2] = a[s + 2];
-                    dst[d + 3] = a[s + 3];
-                    dst[d + 4] = a[s + 4];
-                    dst[d + 5] = a[s + 5];
+                    for (int r = 0; r < rows; r++) dst[dd + r] = a[s + r];
                 }
             } else {
-                for (int kk = 0; kk < kc; kk++, d += MR) {
+                for (int kk = 0, dd = d; kk < kc; kk++, dd += MR) {
                     int s = src + kk * cs;
-                    for (int r = 0; r < MR; r++) dst[d + r] = r < rows ? a[s + r * rs] : 0f;
+                    for (int r = 0; r < rows; r++) dst[dd + r] = a[s + r * rs];
+                }
+            }
+            if (rows < MR) {
+                for (int kk = 0, dd = d; kk < kc; kk++, dd += MR) {
+                    for (int r = rows; r < MR; r++) dst[dd + r] = 0f;
                 }
             }
         }
@@ -215,8 +221,108 @@ final class GemmF32 {
         }
     }
 
-    /** C[6 x NR tile at cOff, row stride ldc] += packed A panel (kc x 6) @ packed B panel (kc x NR). */
+    /** C[MR x NR tile at cOff, row stride ldc] += packed A panel (kc x MR) @ packed B panel (kc x NR). */
     static void kernel(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] c, int cOff, int ldc) {
+        if (MR == 12) kernel12(pa, aOff, pb, bOff, kc, c, cOff, ldc);
+        else kernel6(pa, aOff, pb, bOff, kc, c, cOff, ldc);
+    }
+
+    /** The 12 x (2 x L) register tile: C[12 rows at cOff, row stride ldc] += packed A panel (kc x 12) @ packed B panel (kc x 2L). */
+    private static void kernel12(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] c, int cOff, int ldc) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
+        FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
+        FloatVector c80 = FloatVector.zero(S), c81 = FloatVector.zero(S);
+        FloatVector c90 = FloatVector.zero(S), c91 = FloatVector.zero(S);
+        FloatVector c100 = FloatVector.zero(S), c101 = FloatVector.zero(S);
+        FloatVector c110 = FloatVector.zero(S), c111 = FloatVector.zero(S);
+        for (int kk = 0; kk < kc; kk++) {
+            int ai = aOff + kk * 12;
+            int bi = bOff + kk * (2 * L);
+            FloatVector b0 = FloatVector.fromArray(S, pb, bi);
+            FloatVector b1 = FloatVector.fromArray(S, pb, bi + L);
+            FloatVector av = FloatVector.broadcast(S, pa[ai]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            av = FloatVector.broadcast(S, pa[ai + 1]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            av = FloatVector.broadcast(S, pa[ai + 2]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            av = FloatVector.broadcast(S, pa[ai + 3]);
+            c30 = av.fma(b0, c30);
+            c31 = av.fma(b1, c31);
+            av = FloatVector.broadcast(S, pa[ai + 4]);
+            c40 = av.fma(b0, c40);
+            c41 = av.fma(b1, c41);
+            av = FloatVector.broadcast(S, pa[ai + 5]);
+            c50 = av.fma(b0, c50);
+            c51 = av.fma(b1, c51);
+            av = FloatVector.broadcast(S, pa[ai + 6]);
+            c60 = av.fma(b0, c60);
+            c61 = av.fma(b1, c61);
+            av = FloatVector.broadcast(S, pa[ai + 7]);
+            c70 = av.fma(b0, c70);
+            c71 = av.fma(b1, c71);
+            av = FloatVector.broadcast(S, pa[ai + 8]);
+            c80 = av.fma(b0, c80);
+            c81 = av.fma(b1, c81);
+            av = FloatVector.broadcast(S, pa[ai + 9]);
+            c90 = av.fma(b0, c90);
+            c91 = av.fma(b1, c91);
+            av = FloatVector.broadcast(S, pa[ai + 10]);
+            c100 = av.fma(b0, c100);
+            c101 = av.fma(b1, c101);
+            av = FloatVector.broadcast(S, pa[ai + 11]);
+            c110 = av.fma(b0, c110);
+            c111 = av.fma(b1, c111);
+        }
+        int r = cOff;
+        FloatVector.fromArray(S, c, r).add(c00).intoArray(c, r);
+        FloatVector.fromArray(S, c, r + L).add(c01).intoArray(c, r + L);
+        r += ldc;
+        FloatVector.fromArray(S, c, r).add(c10).intoArray(c, r);
+        FloatVector.fromArray(S, c, r + L).add(c11).intoArray(c, r + L);
+        r += ldc;
+        FloatVector.fromArray(S, c, r).add(c20).intoArray(c, r);
+        FloatVector.fromArray(S, c, r + L).add(c21).intoArray(c, r + L);
+        r += ldc;
+        FloatVector.fromArray(S, c, r).add(c30).intoArray(c, r);
+        FloatVector.fromArray(S, c, r + L).add(c31).intoArray(c, r + L);
+        r += ldc;
+        FloatVector.fromArray(S, c, r).add(c40).intoArray(c, r);
+        FloatVector.fromArray(S, c, r + L).add(c41).intoArray(c, r + L);
+        r += ldc;
+        FloatVector.fromArray(S, c, r).add(c50).intoArray(c, r);
+        FloatVector.fromArray(S, c, r + L).add(c51).intoArray(c, r + L);
+        r += ldc;
+        FloatVector.fromArray(S, c, r).add(c60).intoArray(c, r);
+        FloatVector.fromArray(S, c, r + L).add(c61).intoArray(c, r + L);
+        r += ldc;
+        FloatVector.fromArray(S, c, r).add(c70).intoArray(c, r);
+        FloatVector.fromArray(S, c, r + L).add(c71).intoArray(c, r + L);
+        r += ldc;
+        FloatVector.fromArray(S, c, r).add(c80).intoArray(c, r);
+        FloatVector.fromArray(S, c, r + L).add(c81).intoArray(c, r + L);
+        r += ldc;
+        FloatVector.fromArray(S, c, r).add(c90).intoArray(c, r);
+        FloatVector.fromArray(S, c, r + L).add(c91).intoArray(c, r + L);
+        r += ldc;
+        FloatVector.fromArray(S, c, r).add(c100).intoArray(c, r);
+        FloatVector.fromArray(S, c, r + L).add(c101).intoArray(c, r + L);
+        r += ldc;
+        FloatVector.fromArray(S, c, r).add(c110).intoArray(c, r);
+        FloatVector.fromArray(S, c, r + L).add(c111).intoArray(c, r + L);
+    }
+
+    /** The 6 x (2 x L) register tile: C[6 rows at cOff, row stride ldc] += packed A panel (kc x 6) @ packed B panel (kc x 2L). */
+    private static void kernel6(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] c, int cOff, int ldc) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -224,8 +330,8 @@ final class GemmF32 {
         FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
         FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
         for (int kk = 0; kk < kc; kk++) {
-            int ai = aOff + kk * MR;
-            int bi = bOff + kk * NR;
+            int ai = aOff + kk * 6;
+            int bi = bOff + kk * (2 * L);
             FloatVector b0 = FloatVector.fromArray(S, pb, bi);
             FloatVector b1 = FloatVector.fromArray(S, pb, bi + L);
             FloatVector av = FloatVector.broadcast(S, pa[ai]);
