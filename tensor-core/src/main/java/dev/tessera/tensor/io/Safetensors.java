@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tessera.tensor.CpuStorage;
@@ -56,6 +57,9 @@ public final class Safetensors {
     /** Header parser: duplicate keys and trailing garbage are errors; strings and names may be as long as the header. */
     static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            // Characters outside the BMP as 4 UTF-8 bytes (as serde_json writes them), not as escaped surrogate pairs.
+            .enable(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8)
+            .disable(JsonWriteFeature.WRITE_HEX_UPPER_CASE) // control characters as \u001f, again as serde_json
             .streamReadConstraints(StreamReadConstraints.builder()
                     .maxStringLength((int) SafetensorsFile.MAX_HEADER_BYTES)
                     .maxNameLength((int) SafetensorsFile.MAX_HEADER_BYTES)

@@ -61,36 +61,57 @@ class SafetensorsTest {
         Safetensors.write(p, Map.of(), Map.of("framework", "pt"));
         String json = "{\"__metadata__\":{\"framework\":\"pt\"}}     "; // 35 + 5 = 40
         assertArrayEquals(concat(hex("2800000000000000"), json.getBytes(StandardCharsets.US_ASCII)), Files.readAllBytes(p));
+
+        // Escapes as serde_json writes them: short forms, lowercase \\u00xx for other controls, everything else raw UTF-8.
+        Safetensors.write(p, Map.of(), Map.of("k", "\b\f\n\r\t\u0001\u001f\u007f/\"\\\u00e9\uD83D\uDE00"));
+        byte[] escaped = concat("{\"__metadata__\":{\"k\":\"".getBytes(StandardCharsets.US_ASCII),
+                "\\b\\f\\n\\r\\t\\u0001\\u001f".getBytes(StandardCharsets.US_ASCII),
+                hex("7f 2f 5c22 5c5c c3a9 f09f9880"), // DEL and '/' raw, \" and \\, e-acute and the emoji as UTF-8
+                "\"}}".getBytes(StandardCharsets.US_ASCII));
+        int pad = (8 - escaped.length % 8) % 8;
+        assertArrayEquals(concat(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(escaped.length + pad).array(),
+                escaped, " ".repeat(pad).getBytes(StandardCharsets.US_ASCII)), Files.readAllBytes(p));
     }
 
     @Test
     void writesDtypesInAlignmentOrderThenByNameWithExactBytes() throws IOException {
         Map<String, NDArray> m = new LinkedHashMap<>();
         m.put("b", NDArray.fromArray(new boolean[] {true, false, true}, 3));
+        m.put("\uD83D\uDE00", NDArray.fromArray(new boolean[] {false}, 1)); // emoji: UTF-8 F0 9F 98 80
+        m.put("\uFF21", NDArray.fromArray(new boolean[] {true}, 1));        // fullwidth A: UTF-8 EF BC A1, sorts first in UTF-8
         m.put("c", NDArray.fromBits(DType.F16, new short[] {0x3C00, 0x7E01}, 2));
         m.put("y", new NDArray(CpuStorage.allocate(DType.F64, 0), 0, 2));
         m.put("a", new NDArray(CpuStorage.wrap(DType.I64, new long[] {258}))); // scalar, shape []
         m.put("z", NDArray.fromBits(DType.BF16, new short[] {(short) 0xBF80}, 1));
         m.put("i", NDArray.fromArray(new int[] {-2}, 1));
+        m.put("A", NDArray.fromArray(new int[] {7}, 1));
         Path p = dir.resolve("mixed.safetensors");
         Safetensors.write(p, m);
 
         String json = "{"
                 + "\"a\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[0,8]},"
                 + "\"y\":{\"dtype\":\"F64\",\"shape\":[0,2],\"data_offsets\":[8,8]},"
-                + "\"i\":{\"dtype\":\"I32\",\"shape\":[1],\"data_offsets\":[8,12]},"
-                + "\"z\":{\"dtype\":\"BF16\",\"shape\":[1],\"data_offsets\":[12,14]},"
-                + "\"c\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[14,18]},"
-                + "\"b\":{\"dtype\":\"BOOL\",\"shape\":[3],\"data_offsets\":[18,21]}}";
-        int pad = (8 - json.length() % 8) % 8;
+                + "\"A\":{\"dtype\":\"I32\",\"shape\":[1],\"data_offsets\":[8,12]},"
+                + "\"i\":{\"dtype\":\"I32\",\"shape\":[1],\"data_offsets\":[12,16]},"
+                + "\"z\":{\"dtype\":\"BF16\",\"shape\":[1],\"data_offsets\":[16,18]},"
+                + "\"c\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[18,22]},"
+                + "\"b\":{\"dtype\":\"BOOL\",\"shape\":[3],\"data_offsets\":[22,25]},"
+                + "\"\uFF21\":{\"dtype\":\"BOOL\",\"shape\":[1],\"data_offsets\":[25,26]},"
+                + "\"\uD83D\uDE00\":{\"dtype\":\"BOOL\",\"shape\":[1],\"data_offsets\":[26,27]}}";
+        byte[] jsonBytes = json.getBytes(StandardCharsets.UTF_8); // names written as raw UTF-8, not \\u escapes
+        int pad = (8 - jsonBytes.length % 8) % 8;
         byte[] expected = concat(
-                ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(json.length() + pad).array(),
-                (json + " ".repeat(pad)).getBytes(StandardCharsets.US_ASCII),
+                ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(jsonBytes.length + pad).array(),
+                jsonBytes,
+                " ".repeat(pad).getBytes(StandardCharsets.US_ASCII),
                 hex("0201000000000000"), // 258 as I64
+                hex("07000000"),         // 7 as I32
                 hex("feffffff"),         // -2 as I32
                 hex("80bf"),             // BF16 -1.0
                 hex("003c 017e"),        // F16 1.0 and a NaN pattern
-                hex("01 00 01"));        // BOOL
+                hex("01 00 01"),         // BOOL b
+                hex("01"),               // BOOL fullwidth A
+                hex("00"));              // BOOL emoji
         assertArrayEquals(expected, Files.readAllBytes(p));
     }
 
@@ -327,6 +348,7 @@ class SafetensorsTest {
         assertRefused(file("{} {}"), null, "not valid JSON");
         assertRefused(file("{" + VALID_ENTRY + "} x", EIGHT), null, "not valid JSON");
         assertRefused(file("{'a': 1}"), null, "not valid JSON");
+        assertRefused(file("{\"a\":" + "[".repeat(100_000)), null, "not valid JSON"); // deep nesting: refused, no StackOverflowError
     }
 
     @Test
