@@ -1,0 +1,358 @@
+package dev.tessera.tensor.cpu;
+
+import static dev.tessera.tensor.cpu.VecMath.F;
+import static dev.tessera.tensor.cpu.VecMath.L;
+
+import dev.tessera.tensor.DType;
+import dev.tessera.tensor.NDArray;
+import dev.tessera.tensor.NormGrads;
+import dev.tessera.tensor.NormResult;
+import dev.tessera.tensor.Parallel;
+import dev.tessera.tensor.Shapes;
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Fused kernels over the last dim C of contiguous [N, C] arrays (N = all leading dims), one row
+ * per step, rows in parallel. Softmax: a max pass, an exp-and-sum pass writing the output, a
+ * scale pass (the row is still in cache). Norms: statistics and output in one sweep per row;
+ * their backward accumulates the weight and bias gradients per task and sums the tasks in order.
+ */
+final class RowKernels {
+    private RowKernels() {}
+
+    /** Rows per task so that a task has at least about GRAIN elements of work. */
+    static int rowGrain(int c, int grain) {
+        return Math.max(1, grain / Math.max(1, c));
+    }
+
+    static int lastDim(NDArray x, String op) {
+        if (x.rank() == 0) throw new IllegalArgumentException(op + ": input must have at least one dim");
+        return x.size(-1);
+    }
+
+    // ---- softmax --------------------------------------------------------------------------
+
+    static NDArray softmax(NDArray x, boolean log) {
+        int c = lastDim(x, "softmax");
+        int n = c == 0 ? 0 : x.numel() / c;
+        NDArray out = CpuBackend.newArray(x.dtype(), x.shape());
+        if (n == 0 || c == 0) return out;
+        int xo = x.offset();
+        if (x.dtype() == DType.F32) {
+            float[] a = CpuBackend.f32(x), o = CpuBackend.f32(out);
+            Parallel.forRange(n, rowGrain(c, CpuBackend.GRAIN_HEAVY), (r0, r1) -> {
+                for (int r = r0; r < r1; r++) softmaxRowF32(a, xo + r * c, o, r * c, c, log);
+            });
+        } else if (x.dtype() == DType.F64) {
+            double[] a = CpuBackend.f64(x), o = CpuBackend.f64(out);
+            Parallel.forRange(n, rowGrain(c, CpuBackend.GRAIN_HEAVY), (r0, r1) -> {
+                for (int r = r0; r < r1; r++) {
+                    int ai = xo + r * c, oi = r * c;
+                    double m = Double.NEGATIVE_INFINITY;
+                    for (int j = 0; j < c; j++) m = Math.max(m, a[ai + j]);
+                    double s = 0;
+                    for (int j = 0; j < c; j++) s += Math.exp(a[ai + j] - m);
+                    if (log) {
+                        double ls = m + Math.log(s);
+                        for (int j = 0; j < c; j++) o[oi + j] = a[ai + j] - ls;
+                    } else {
+                        double inv = 1.0 / s;
+                        for (int j = 0; j < c; j++) o[oi + j] = Math.exp(a[ai + j] - m) * inv;
+                    }
+                }
+            });
+        } else {
+            throw new IllegalArgumentException("softmax: needs F32 or F64, got " + x.dtype() + " of shape " + Shapes.str(x.shape()));
+        }
+        return out;
+    }
+
+    static void softmaxRowF32(float[] a, int ai, float[] o, int oi, int c, boolean log) {
+        float m = Reductions.maxF32(a, ai, c, true);
+        int up = c - c % L;
+        FloatVector mv = FloatVector.broadcast(F, m);
+        FloatVector acc = FloatVector.zero(F);
+        int j = 0;
+        if (log) {
+            for (; j < up; j += L) acc = acc.add(VecMath.exp(FloatVector.fromArray(F, a, ai + j).sub(mv)));
+            double s = acc.reduceLanes(VectorOperators.ADD);
+            for (; j < c; j++) s += Math.exp(a[ai + j] - m);
+            float ls = (float) (m + Math.log(s));
+            BinaryKernels.vs(dev.tessera.tensor.BinaryOp.SUB, a, ai, ls, o, oi, c);
+        } else {
+            for (; j < up; j += L) {
+                FloatVector e = VecMath.exp(FloatVector.fromArray(F, a, ai + j).sub(mv));
+                e.intoArray(o, oi + j);
+                acc = acc.add(e);
+            }
+            double s = acc.reduceLanes(VectorOperators.ADD);
+            for (; j < c; j++) {
+                float e = (float) Math.exp(a[ai + j] - m);
+                o[oi + j] = e;
+                s += e;
+            }
+            BinaryKernels.vs(dev.tessera.tensor.BinaryOp.MUL, o, oi, (float) (1.0 / s), o, oi, c);
+        }
+    }
+
+    static NDArray softmaxBackward(NDArray y, NDArray g, boolean log) {
+        int c = lastDim(y, "softmax backward");
+        int n = c == 0 ? 0 : y.numel() / c;
+        NDArray out = CpuBackend.newArray(y.dtype(), y.shape());
+        if (n == 0) return out;
+        int yo = y.offset(), go = g.offset();
+        if (y.dtype() == DType.F32) {
+            float[] ya = CpuBackend.f32(y), ga = CpuBackend.f32(g), o = CpuBackend.f32(out);
+            int up = c - c % L;
+            Parallel.forRange(n, rowGrain(c, CpuBackend.GRAIN_HEAVY), (r0, r1) -> {
+                for (int r = r0; r < r1; r++) {
+                    int yi = yo + r * c, gi = go + r * c, oi = r * c;
+                    FloatVector acc = FloatVector.zero(F);
+                    int j = 0;
+                    if (log) {
+                        for (; j < up; j += L) acc = acc.add(FloatVector.fromArray(F, ga, gi + j));
+                        double s = acc.reduceLanes(VectorOperators.ADD);
+                        for (; j < c; j++) s += ga[gi + j];
+                        FloatVector sv = FloatVector.broadcast(F, (float) -s);
+                        for (j = 0; j < up; j += L) {
+                            VecMath.exp(FloatVector.fromArray(F, ya, yi + j)).fma(sv, FloatVector.fromArray(F, ga, gi + j)).intoArray(o, oi + j);
+                        }
+                        for (; j < c; j++) o[oi + j] = (float) (ga[gi + j] - Math.exp(ya[yi + j]) * s);
+                    } else {
+                        for (; j < up; j += L) acc = FloatVector.fromArray(F, ga, gi + j).fma(FloatVector.fromArray(F, ya, yi + j), acc);
+                        double s = acc.reduceLanes(VectorOperators.ADD);
+                        for (; j < c; j++) s += (double) ga[gi + j] * ya[yi + j];
+                        float sf = (float) s;
+                        for (j = 0; j < up; j += L) {
+                            FloatVector.fromArray(F, ga, gi + j).sub(sf).mul(FloatVector.fromArray(F, ya, yi + j)).intoArray(o, oi + j);
+                        }
+                        for (; j < c; j++) o[oi + j] = (ga[gi + j] - sf) * ya[yi + j];
+                    }
+                }
+            });
+        } else {
+            double[] ya = CpuBackend.f64(y), ga = CpuBackend.f64(g), o = CpuBackend.f64(out);
+            Parallel.forRange(n, rowGrain(c, CpuBackend.GRAIN_HEAVY), (r0, r1) -> {
+                for (int r = r0; r < r1; r++) {
+                    int yi = yo + r * c, gi = go + r * c, oi = r * c;
+                    double s = 0;
+                    if (log) {
+                        for (int j = 0; j < c; j++) s += ga[gi + j];
+                        for (int j = 0; j < c; j++) o[oi + j] = ga[gi + j] - Math.exp(ya[yi + j]) * s;
+                    } else {
+                        for (int j = 0; j < c; j++) s += ga[gi + j] * ya[yi + j];
+                        for (int j = 0; j < c; j++) o[oi + j] = ya[yi + j] * (ga[gi + j] - s);
+                    }
+                }
+            });
+        }
+        return out;
+    }
+
+    // ---- layer norm and RMS norm ----------------------------------------------------------
+
+    private static int[] rowsShape(int[] shape) {
+        return Arrays.copyOf(shape, shape.length - 1);
+    }
+
+    static NormResult layerNorm(NDArray x, NDArray w, NDArray b, double eps) {
+        return norm(x, w, b, eps, false);
+    }
+
+    static NormResult rmsNorm(NDArray x, NDArray w, double eps) {
+        return norm(x, w, null, eps, true);
+    }
+
+    private static NormResult norm(NDArray x, NDArray w, NDArray b, double eps, boolean rms) {
+        int c = lastDim(x, rms ? "rmsNorm" : "layerNorm");
+        int n = c == 0 ? 0 : x.numel() / c;
+        DType t = x.dtype();
+        NDArray out = CpuBackend.newArray(t, x.shape());
+        NDArray meanArr = rms ? null : CpuBackend.newArray(t, rowsShape(x.shape()));
+        NDArray rstdArr = CpuBackend.newArray(t, rowsShape(x.shape()));
+        if (n == 0) return new NormResult(out, meanArr, rstdArr);
+        int xo = x.offset(), wo = w == null ? 0 : w.offset(), bo = b == null ? 0 : b.offset();
+        if (t == DType.F32) {
+            float[] a = CpuBackend.f32(x), o = CpuBackend.f32(out), rs = CpuBackend.f32(rstdArr);
+            float[] ms = rms ? null : CpuBackend.f32(meanArr);
+            float[] wa = w == null ? null : CpuBackend.f32(w), ba = b == null ? null : CpuBackend.f32(b);
+            int up = c - c % L;
+            Parallel.forRange(n, rowGrain(c, CpuBackend.GRAIN), (r0, r1) -> {
+                double[] sums = new double[2];
+                for (int r = r0; r < r1; r++) {
+                    int ai = xo + r * c, oi = r * c;
+                    float m0 = rms ? 0f : (float) (Reductions.sumF32(a, ai, c) / c);
+                    Reductions.devSumsF32(a, ai, c, m0, sums);
+                    // the deviations' sum corrects the rounded mean (exact for constant rows)
+                    double mean = rms ? 0 : m0 + sums[0] / c;
+                    double var = Math.max(0, sums[1] / c - (rms ? 0 : (sums[0] / c) * (sums[0] / c)));
+                    double rstdD = 1.0 / Math.sqrt(var + eps);
+                    float m = (float) mean, rstd = (float) rstdD;
+                    if (!rms) ms[r] = m;
+                    rs[r] = rstd;
+                    int j = 0;
+                    for (; j < up; j += L) {
+                        FloatVector v = FloatVector.fromArray(F, a, ai + j).sub(m).mul(rstd);
+                        if (wa != null) v = v.mul(FloatVector.fromArray(F, wa, wo + j));
+                        if (ba != null) v = v.add(FloatVector.fromArray(F, ba, bo + j));
+                        v.intoArray(o, oi + j);
+                    }
+                    for (; j < c; j++) {
+                        float v = (a[ai + j] - m) * rstd;
+                        if (wa != null) v *= wa[wo + j];
+                        if (ba != null) v += ba[bo + j];
+                        o[oi + j] = v;
+                    }
+                }
+            });
+        } else {
+            double[] a = CpuBackend.f64(x), o = CpuBackend.f64(out), rs = CpuBackend.f64(rstdArr);
+            double[] ms = rms ? null : CpuBackend.f64(meanArr);
+            double[] wa = w == null ? null : CpuBackend.f64(w), ba = b == null ? null : CpuBackend.f64(b);
+            Parallel.forRange(n, rowGrain(c, CpuBackend.GRAIN), (r0, r1) -> {
+                for (int r = r0; r < r1; r++) {
+                    int ai = xo + r * c, oi = r * c;
+                    double mean = rms ? 0 : Reductions.sumF64(a, ai, c) / c;
+                    double rstd = 1.0 / Math.sqrt(Reductions.sqDevF64(a, ai, c, mean) / c + eps);
+                    // (mean is the compensated sum / c: exact for constant rows)
+                    if (!rms) ms[r] = mean;
+                    rs[r] = rstd;
+                    for (int j = 0; j < c; j++) {
+                        double v = (a[ai + j] - mean) * rstd;
+                        if (wa != null) v *= wa[wo + j];
+                        if (ba != null) v += ba[bo + j];
+                        o[oi + j] = v;
+                    }
+                }
+            });
+        }
+        return new NormResult(out, meanArr, rstdArr);
+    }
+
+    static NormGrads layerNormBackward(NDArray g, NDArray x, NDArray mean, NDArray rstd, NDArray w, boolean hasBias) {
+        return normBackward(g, x, mean, rstd, w, hasBias, false);
+    }
+
+    static NormGrads rmsNormBackward(NDArray g, NDArray x, NDArray rstd, NDArray w) {
+        return normBackward(g, x, null, rstd, w, false, true);
+    }
+
+    /**
+     * xhat = (x - mean) rstd, gw = g * weight:
+     * dx = rstd (gw - mean(gw) - xhat mean(gw xhat)) (RMS norm: without the mean(gw) term),
+     * dweight = sum over rows of g xhat, dbias = sum over rows of g.
+     */
+    private static NormGrads normBackward(NDArray g, NDArray x, NDArray mean, NDArray rstd, NDArray w, boolean hasBias, boolean rms) {
+        int c = lastDim(x, rms ? "rmsNorm backward" : "layerNorm backward");
+        int n = c == 0 ? 0 : x.numel() / c;
+        DType t = x.dtype();
+        NDArray dx = CpuBackend.newArray(t, x.shape());
+        NDArray dw = w == null ? null : CpuBackend.newArray(t, new int[] {c});
+        NDArray db = hasBias ? CpuBackend.newArray(t, new int[] {c}) : null;
+        if (n == 0) return new NormGrads(dx, dw, db);
+        int threads = Parallel.threads();
+        int chunk = Math.max(rowGrain(c, CpuBackend.GRAIN), (n + threads * 4 - 1) / (threads * 4));
+        int tasks = (n + chunk - 1) / chunk;
+        int xo = x.offset(), go = g.offset(), mo = mean == null ? 0 : mean.offset(), ro = rstd.offset(), wo = w == null ? 0 : w.offset();
+        if (t == DType.F32) {
+            float[] xa = CpuBackend.f32(x), ga = CpuBackend.f32(g), o = CpuBackend.f32(dx), rs = CpuBackend.f32(rstd);
+            float[] ms = mean == null ? null : CpuBackend.f32(mean), wa = w == null ? null : CpuBackend.f32(w);
+            float[][] dwPart = new float[tasks][], dbPart = new float[tasks][];
+            int up = c - c % L;
+            Parallel.forEach(tasks, tk -> {
+                float[] dwAcc = wa == null ? null : new float[c], dbAcc = hasBias ? new float[c] : null;
+                dwPart[tk] = dwAcc;
+                dbPart[tk] = dbAcc;
+                int r1 = Math.min(n, (tk + 1) * chunk);
+                for (int r = tk * chunk; r < r1; r++) {
+                    int xi = xo + r * c, gi = go + r * c, oi = r * c;
+                    float m = ms == null ? 0f : ms[mo + r], s = rs[ro + r];
+                    // sum(gw) is taken relative to the first gw so that constant rows give mean(gw) exactly
+                    float shift = wa == null ? ga[gi] : ga[gi] * wa[wo];
+                    FloatVector sum1 = FloatVector.zero(F), sum2 = FloatVector.zero(F), sh = FloatVector.broadcast(F, shift);
+                    int j = 0;
+                    for (; j < up; j += L) {
+                        FloatVector xh = FloatVector.fromArray(F, xa, xi + j).sub(m).mul(s);
+                        FloatVector gv = FloatVector.fromArray(F, ga, gi + j);
+                        if (dwAcc != null) xh.fma(gv, FloatVector.fromArray(F, dwAcc, j)).intoArray(dwAcc, j);
+                        if (dbAcc != null) gv.add(FloatVector.fromArray(F, dbAcc, j)).intoArray(dbAcc, j);
+                        if (wa != null) gv = gv.mul(FloatVector.fromArray(F, wa, wo + j));
+                        sum1 = sum1.add(gv.sub(sh));
+                        sum2 = gv.fma(xh, sum2);
+                    }
+                    double s1 = sum1.reduceLanes(VectorOperators.ADD), s2 = sum2.reduceLanes(VectorOperators.ADD);
+                    for (; j < c; j++) {
+                        float xh = (xa[xi + j] - m) * s, gv = ga[gi + j];
+                        if (dwAcc != null) dwAcc[j] += gv * xh;
+                        if (dbAcc != null) dbAcc[j] += gv;
+                        if (wa != null) gv *= wa[wo + j];
+                        s1 += gv - shift;
+                        s2 += (double) gv * xh;
+                    }
+                    float mean1 = rms ? 0f : (float) (shift + s1 / c), mean2 = (float) (s2 / c);
+                    for (j = 0; j < up; j += L) {
+                        FloatVector xh = FloatVector.fromArray(F, xa, xi + j).sub(m).mul(s);
+                        FloatVector gv = FloatVector.fromArray(F, ga, gi + j);
+                        if (wa != null) gv = gv.mul(FloatVector.fromArray(F, wa, wo + j));
+                        // rstd * (gw - mean1 - xhat * mean2)
+                        xh.mul(-mean2).add(gv).sub(mean1).mul(s).intoArray(o, oi + j);
+                    }
+                    for (; j < c; j++) {
+                        float xh = (xa[xi + j] - m) * s, gv = ga[gi + j];
+                        if (wa != null) gv *= wa[wo + j];
+                        o[oi + j] = (gv - mean1 - xh * mean2) * s;
+                    }
+                }
+            });
+            if (dw != null) sumParts(dwPart, CpuBackend.f32(dw));
+            if (db != null) sumParts(dbPart, CpuBackend.f32(db));
+        } else {
+            double[] xa = CpuBackend.f64(x), ga = CpuBackend.f64(g), o = CpuBackend.f64(dx), rs = CpuBackend.f64(rstd);
+            double[] ms = mean == null ? null : CpuBackend.f64(mean), wa = w == null ? null : CpuBackend.f64(w);
+            double[][] dwPart = new double[tasks][], dbPart = new double[tasks][];
+            Parallel.forEach(tasks, tk -> {
+                double[] dwAcc = wa == null ? null : new double[c], dbAcc = hasBias ? new double[c] : null;
+                dwPart[tk] = dwAcc;
+                dbPart[tk] = dbAcc;
+                int r1 = Math.min(n, (tk + 1) * chunk);
+                for (int r = tk * chunk; r < r1; r++) {
+                    int xi = xo + r * c, gi = go + r * c, oi = r * c;
+                    double m = ms == null ? 0 : ms[mo + r], s = rs[ro + r];
+                    double s1 = 0, c1 = 0, s2 = 0;
+                    for (int j = 0; j < c; j++) {
+                        double xh = (xa[xi + j] - m) * s, gv = ga[gi + j];
+                        if (dwAcc != null) dwAcc[j] += gv * xh;
+                        if (dbAcc != null) dbAcc[j] += gv;
+                        if (wa != null) gv *= wa[wo + j];
+                        double tsum = s1 + gv; // compensated: constant rows give mean(gw) exactly
+                        c1 += Math.abs(s1) >= Math.abs(gv) ? (s1 - tsum) + gv : (gv - tsum) + s1;
+                        s1 = tsum;
+                        s2 += gv * xh;
+                    }
+                    s1 += c1;
+                    double mean1 = rms ? 0 : s1 / c, mean2 = s2 / c;
+                    for (int j = 0; j < c; j++) {
+                        double xh = (xa[xi + j] - m) * s, gv = ga[gi + j];
+                        if (wa != null) gv *= wa[wo + j];
+                        o[oi + j] = (gv - mean1 - xh * mean2) * s;
+                    }
+                }
+            });
+            if (dw != null) sumParts(dwPart, CpuBackend.f64(dw));
+            if (db != null) sumParts(dbPart, CpuBackend.f64(db));
+        }
+        return new NormGrads(dx, dw, db);
+    }
+
+    private static void sumParts(float[][] parts, float[] out) {
+        double[] acc = new double[out.length];
+        for (float[] p : parts) for (int j = 0; j < out.length; j++) acc[j] += p[j];
+        for (int j = 0; j < out.length; j++) out[j] = (float) acc[j];
+    }
+
+    private static void sumParts(double[][] parts, double[] out) {
+        for (double[] p : parts) for (int j = 0; j < out.length; j++) out[j] += p[j];
+    }
+}

@@ -1,0 +1,251 @@
+package dev.tessera.tensor.cpu;
+
+import static dev.tessera.tensor.cpu.VecMath.F;
+import static dev.tessera.tensor.cpu.VecMath.L;
+
+import dev.tessera.tensor.UnaryOp;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Contiguous-run kernels for unary ops and their gradients. F32 runs are vectorized with a scalar
+ * (double precision) tail; F64 runs are plain loops. The op switch is outside every loop.
+ */
+final class UnaryKernels {
+    private UnaryKernels() {}
+
+    /** o[oo + i] = op(a[ao + i]) for i < n; a and o may be the same run. */
+    static void f32(UnaryOp op, float[] a, int ao, float[] o, int oo, int n, float p) {
+        // One small method per op: the Vector API only avoids boxing when the whole loop body
+        // inlines, which a single large method would defeat.
+        switch (op) {
+            case NEG -> neg(a, ao, o, oo, n);
+            case ABS -> abs(a, ao, o, oo, n);
+            case EXP -> exp(a, ao, o, oo, n);
+            case SQRT -> sqrt(a, ao, o, oo, n);
+            case TANH -> tanh(a, ao, o, oo, n);
+            case SIGMOID -> sigmoid(a, ao, o, oo, n);
+            case RELU -> relu(a, ao, o, oo, n);
+            case GELU -> gelu(a, ao, o, oo, n);
+            case GELU_TANH -> geluTanh(a, ao, o, oo, n);
+            case SILU -> silu(a, ao, o, oo, n);
+            case POW -> {
+                if (p == 2f) square(a, ao, o, oo, n);
+                else if (p == 1f) System.arraycopy(a, ao, o, oo, n);
+                else for (int i = 0; i < n; i++) o[oo + i] = (float) Math.pow(a[ao + i], p);
+            }
+            default -> {
+                for (int i = 0; i < n; i++) o[oo + i] = (float) scalar(op, a[ao + i], p);
+            }
+        }
+    }
+
+    private static void neg(float[] a, int ao, float[] o, int oo, int n) {
+        int i = 0, up = n - n % L;
+        for (; i < up; i += L) FloatVector.fromArray(F, a, ao + i).neg().intoArray(o, oo + i);
+        for (; i < n; i++) o[oo + i] = -a[ao + i];
+    }
+
+    private static void abs(float[] a, int ao, float[] o, int oo, int n) {
+        int i = 0, up = n - n % L;
+        for (; i < up; i += L) FloatVector.fromArray(F, a, ao + i).abs().intoArray(o, oo + i);
+        for (; i < n; i++) o[oo + i] = Math.abs(a[ao + i]);
+    }
+
+    private static void exp(float[] a, int ao, float[] o, int oo, int n) {
+        int i = 0, up = n - n % L;
+        for (; i < up; i += L) VecMath.exp(FloatVector.fromArray(F, a, ao + i)).intoArray(o, oo + i);
+        for (; i < n; i++) o[oo + i] = (float) Math.exp(a[ao + i]);
+    }
+
+    private static void sqrt(float[] a, int ao, float[] o, int oo, int n) {
+        int i = 0, up = n - n % L;
+        for (; i < up; i += L) FloatVector.fromArray(F, a, ao + i).sqrt().intoArray(o, oo + i);
+        for (; i < n; i++) o[oo + i] = (float) Math.sqrt(a[ao + i]);
+    }
+
+    private static void tanh(float[] a, int ao, float[] o, int oo, int n) {
+        int i = 0, up = n - n % L;
+        for (; i < up; i += L) VecMath.tanh(FloatVector.fromArray(F, a, ao + i)).intoArray(o, oo + i);
+        for (; i < n; i++) o[oo + i] = (float) Math.tanh(a[ao + i]);
+    }
+
+    private static void sigmoid(float[] a, int ao, float[] o, int oo, int n) {
+        int i = 0, up = n - n % L;
+        for (; i < up; i += L) VecMath.sigmoid(FloatVector.fromArray(F, a, ao + i)).intoArray(o, oo + i);
+        for (; i < n; i++) o[oo + i] = (float) VecMath.sigmoid(a[ao + i]);
+    }
+
+    private static void relu(float[] a, int ao, float[] o, int oo, int n) {
+        int i = 0, up = n - n % L;
+        for (; i < up; i += L) FloatVector.fromArray(F, a, ao + i).max(0f).intoArray(o, oo + i);
+        for (; i < n; i++) o[oo + i] = Math.max(a[ao + i], 0f);
+    }
+
+    private static void gelu(float[] a, int ao, float[] o, int oo, int n) {
+        int i = 0, up = n - n % L;
+        for (; i < up; i += L) {
+            FloatVector x = FloatVector.fromArray(F, a, ao + i);
+            x.mul(VecMath.phi(x)).intoArray(o, oo + i);
+        }
+        for (; i < n; i++) o[oo + i] = (float) (a[ao + i] * VecMath.phi(a[ao + i]));
+    }
+
+    private static void geluTanh(float[] a, int ao, float[] o, int oo, int n) {
+        int i = 0, up = n - n % L;
+        for (; i < up; i += L) VecMath.geluTanh(FloatVector.fromArray(F, a, ao + i)).intoArray(o, oo + i);
+        for (; i < n; i++) o[oo + i] = (float) VecMath.geluTanh(a[ao + i]);
+    }
+
+    private static void silu(float[] a, int ao, float[] o, int oo, int n) {
+        int i = 0, up = n - n % L;
+        for (; i < up; i += L) {
+            FloatVector x = FloatVector.fromArray(F, a, ao + i);
+            x.mul(VecMath.sigmoid(x)).intoArray(o, oo + i);
+        }
+        for (; i < n; i++) o[oo + i] = (float) (a[ao + i] * VecMath.sigmoid(a[ao + i]));
+    }
+
+    private static void square(float[] a, int ao, float[] o, int oo, int n) {
+        int i = 0, up = n - n % L;
+        for (; i < up; i += L) {
+            FloatVector x = FloatVector.fromArray(F, a, ao + i);
+            x.mul(x).intoArray(o, oo + i);
+        }
+        for (; i < n; i++) o[oo + i] = a[ao + i] * a[ao + i];
+    }
+
+    /** F64: o = op(a) elementwise, a with stride as (0 allowed), o contiguous. */
+    static void f64(UnaryOp op, double[] a, int ao, int as, double[] o, int oo, int n, double p) {
+        for (int i = 0; i < n; i++) o[oo + i] = scalar(op, a[ao + i * as], p);
+    }
+
+    static double scalar(UnaryOp op, double x, double p) {
+        return switch (op) {
+            case NEG -> -x;
+            case ABS -> Math.abs(x);
+            case EXP -> Math.exp(x);
+            case LOG -> Math.log(x);
+            case SQRT -> Math.sqrt(x);
+            case RSQRT -> 1.0 / Math.sqrt(x);
+            case TANH -> Math.tanh(x);
+            case SIGMOID -> VecMath.sigmoid(x);
+            case RELU -> Math.max(x, 0.0);
+            case GELU -> x * VecMath.phi(x);
+            case GELU_TANH -> VecMath.geluTanh(x);
+            case SILU -> x * VecMath.sigmoid(x);
+            case SIN -> Math.sin(x);
+            case COS -> Math.cos(x);
+            case POW -> Math.pow(x, p);
+        };
+    }
+
+    /** op'(x) in double (RELU' and ABS' are 0 at 0). */
+    static double derivative(UnaryOp op, double x, double p) {
+        return switch (op) {
+            case NEG -> -1.0;
+            case ABS -> x > 0 ? 1.0 : x < 0 ? -1.0 : (Double.isNaN(x) ? x : 0.0);
+            case EXP -> Math.exp(x);
+            case LOG -> 1.0 / x;
+            case SQRT -> 0.5 / Math.sqrt(x);
+            case RSQRT -> -0.5 / (x * Math.sqrt(x));
+            case TANH -> {
+                double t = Math.tanh(x);
+                yield 1 - t * t;
+            }
+            case SIGMOID -> {
+                double s = VecMath.sigmoid(x);
+                yield s * (1 - s);
+            }
+            case RELU -> x > 0 ? 1.0 : 0.0;
+            case GELU -> VecMath.phi(x) + x * VecMath.normalPdf(x);
+            case GELU_TANH -> VecMath.geluTanhGrad(x);
+            case SILU -> {
+                double s = VecMath.sigmoid(x);
+                yield s + x * s * (1 - s);
+            }
+            case SIN -> Math.cos(x);
+            case COS -> -Math.sin(x);
+            case POW -> p * Math.pow(x, p - 1);
+        };
+    }
+
+    /** F32 gradient: o = g * op'(x) over contiguous runs (o may alias x or g). */
+    static void backwardF32(UnaryOp op, float[] x, int xo, float[] g, int go, float[] o, int oo, int n, float p) {
+        int done = switch (op) {
+            case EXP -> expGrad(x, xo, g, go, o, oo, n);
+            case TANH -> tanhGrad(x, xo, g, go, o, oo, n);
+            case SIGMOID -> sigmoidGrad(x, xo, g, go, o, oo, n);
+            case RELU -> reluGrad(x, xo, g, go, o, oo, n);
+            case GELU -> geluGrad(x, xo, g, go, o, oo, n);
+            case GELU_TANH -> geluTanhGrad(x, xo, g, go, o, oo, n);
+            case SILU -> siluGrad(x, xo, g, go, o, oo, n);
+            default -> 0;
+        };
+        for (int i = done; i < n; i++) o[oo + i] = (float) (g[go + i] * derivative(op, x[xo + i], p));
+    }
+
+    private static int expGrad(float[] x, int xo, float[] g, int go, float[] o, int oo, int n) {
+        int i = 0, up = n - n % L;
+        for (; i < up; i += L) {
+            VecMath.exp(FloatVector.fromArray(F, x, xo + i)).mul(FloatVector.fromArray(F, g, go + i)).intoArray(o, oo + i);
+        }
+        return up;
+    }
+
+    private static int tanhGrad(float[] x, int xo, float[] g, int go, float[] o, int oo, int n) {
+        int i = 0, up = n - n % L;
+        for (; i < up; i += L) VecMath.tanhGrad(FloatVector.fromArray(F, x, xo + i)).mul(FloatVector.fromArray(F, g, go + i)).intoArray(o, oo + i);
+        return up;
+    }
+
+    private static int sigmoidGrad(float[] x, int xo, float[] g, int go, float[] o, int oo, int n) {
+        int i = 0, up = n - n % L;
+        for (; i < up; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + i);
+            FloatVector e = VecMath.expCapped(v.neg());
+            FloatVector s = VecMath.recip(e.add(VecMath.ONE));
+            e.mul(s).mul(s).mul(FloatVector.fromArray(F, g, go + i)).intoArray(o, oo + i); // s (1 - s) = e s^2
+        }
+        return up;
+    }
+
+    private static int reluGrad(float[] x, int xo, float[] g, int go, float[] o, int oo, int n) {
+        int i = 0, up = n - n % L;
+        FloatVector zero = FloatVector.zero(F);
+        for (; i < up; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + i);
+            zero.blend(FloatVector.fromArray(F, g, go + i), v.compare(VectorOperators.GT, 0f)).intoArray(o, oo + i);
+        }
+        return up;
+    }
+
+    private static int geluGrad(float[] x, int xo, float[] g, int go, float[] o, int oo, int n) {
+        int i = 0, up = n - n % L;
+        for (; i < up; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + i);
+            v.fma(VecMath.normalPdf(v), VecMath.phi(v)).mul(FloatVector.fromArray(F, g, go + i)).intoArray(o, oo + i);
+        }
+        return up;
+    }
+
+    private static int geluTanhGrad(float[] x, int xo, float[] g, int go, float[] o, int oo, int n) {
+        int i = 0, up = n - n % L;
+        for (; i < up; i += L) {
+            VecMath.geluTanhGrad(FloatVector.fromArray(F, x, xo + i)).mul(FloatVector.fromArray(F, g, go + i)).intoArray(o, oo + i);
+        }
+        return up;
+    }
+
+    private static int siluGrad(float[] x, int xo, float[] g, int go, float[] o, int oo, int n) {
+        int i = 0, up = n - n % L;
+        for (; i < up; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + i);
+            FloatVector e = VecMath.expCapped(v.neg());
+            FloatVector s = VecMath.recip(e.add(VecMath.ONE));
+            // s + x s (1 - s) = s (1 + x e s)
+            v.mul(e).fma(s, VecMath.ONE).mul(s).mul(FloatVector.fromArray(F, g, go + i)).intoArray(o, oo + i);
+        }
+        return up;
+    }
+}
