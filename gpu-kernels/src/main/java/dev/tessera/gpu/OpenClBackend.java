@@ -721,7 +721,7 @@ public final class OpenClBackend implements Backend {
         double bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
         launch1d(typed("adamw.cl", NO_PRELUDE, t, "adamw"), name, n,
                 st(name, param), param.offset(), st(name, grad), view(name, grad), st(name, m), m.offset(), st(name, v), v.offset(),
-                scalarT(t, lr), scalarT(t, beta1), scalarT(t, beta2), scalarT(t, eps), scalarT(t, weightDecay),
+                scalarT(t, lr), scalarT(t, beta1), scalarT(t, beta2), scalarT(t, 1 - beta1), scalarT(t, 1 - beta2), scalarT(t, eps), scalarT(t, weightDecay),
                 scalarT(t, bc1), scalarT(t, bc2), n);
     }
 

@@ -30,7 +30,7 @@ static inline T unary_f(int op, T x, T p) {
         case 5: return C(1.0) / sqrt(x);
         case 6: return tanh(x);
         case 7: return sigmoid_t(x);
-        case 8: return x > C(0.0) ? x : C(0.0);
+        case 8: return (x > C(0.0) || isnan(x)) ? x : C(0.0);
         case 9: return C(0.5) * x * (C(1.0) + erf(x * C(0.70710678118654752440)));
         case 10: {
             T inner = C(0.79788456080286535588) * (x + C(0.044715) * x * x * x);

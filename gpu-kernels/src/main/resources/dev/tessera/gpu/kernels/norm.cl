@@ -5,7 +5,7 @@
  * any buffer). Row kernels use one work-group of WG per row; column kernels one work-group per column c.
  *
  * layernorm_fwd(x, xv, w, b, hasW, hasB, out, mean, rstd, C, eps):
- *   mean = sum x / C; var = sum (x - mean)^2 / C (population, two passes); rstd = 1 / sqrt(var + eps);
+ *   mean = x0 + sum (x - x0) / C (x0 the row's first element); var = sum (x - mean)^2 / C (population, two passes); rstd = 1 / sqrt(var + eps);
  *   out [N, C] = (x - mean) * rstd * w + b.
  * layernorm_bwd_dx(g, gv, x, xv, mean, rstd, w, hasW, dx, C):
  *   xhat = (x - mean) * rstd; dxhat = g * w; dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)).
@@ -23,9 +23,11 @@ __kernel void layernorm_fwd(__global const T* x, const View xv, __global const T
     int row = get_group_id(0);
     int lid = get_local_id(0);
     int base = row * C;
+    // Sum x - x0 rather than x: exact for constant rows (mean == x0, var == 0) and smaller rounding otherwise.
+    T pivot = x[view_pos(&xv, base)];
     T s = 0;
-    for (int c = lid; c < C; c += WG) s += x[view_pos(&xv, base + c)];
-    T mean = group_sum(buf, s) / (T) C;
+    for (int c = lid; c < C; c += WG) s += x[view_pos(&xv, base + c)] - pivot;
+    T mean = pivot + group_sum(buf, s) / (T) C;
     T q = 0;
     for (int c = lid; c < C; c += WG) {
         T d = x[view_pos(&xv, base + c)] - mean;
