@@ -88,6 +88,11 @@ public final class OpenClBackend implements Backend {
         return cl;
     }
 
+    /** Checks that every input lives open on this device before any output is allocated. */
+    private void inputs(String op, NDArray... xs) {
+        for (NDArray x : xs) if (x != null) st(op, x);
+    }
+
     private OpenClStorage newStorage(DType t, int n) { return new OpenClStorage(ctx, t, n); }
 
     private NDArray newArray(DType t, int... shape) { return new NDArray(newStorage(t, Shapes.numel(shape)), shape); }
@@ -276,6 +281,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public NDArray copy(NDArray x, DType to) {
+        inputs("copy", x);
         NDArray out = newArray(to, x.shape());
         copyInto("copy", x, out);
         return out;
@@ -314,6 +320,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public NDArray unary(UnaryOp op, NDArray x, double scalar) {
+        inputs("unary " + op, x);
         DType t = x.dtype();
         String name = op.name().toLowerCase(Locale.ROOT);
         if (op.needsFloat()) requireFloat(name, t); else requireType(name, t, DType.F32, DType.F64, DType.I32, DType.I64);
@@ -326,6 +333,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public NDArray unaryBackward(UnaryOp op, NDArray x, NDArray gradOut, double scalar) {
+        inputs("unaryBackward " + op, x, gradOut);
         DType t = x.dtype();
         String name = op.name().toLowerCase(Locale.ROOT) + " backward";
         requireFloat(name, t);
@@ -338,6 +346,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public NDArray binary(BinaryOp op, NDArray a, NDArray b) {
+        inputs("binary " + op, a, b);
         DType t = a.dtype();
         String name = op.name().toLowerCase(Locale.ROOT);
         if (op.isComparison()) {
@@ -357,6 +366,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public NDArray binaryScalar(BinaryOp op, NDArray x, double s) {
+        inputs("binaryScalar " + op, x);
         DType t = x.dtype();
         String name = op.name().toLowerCase(Locale.ROOT) + " scalar";
         if (op.isComparison()) {
@@ -376,6 +386,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public NDArray where(NDArray cond, NDArray a, NDArray b) {
+        inputs("where", cond, a, b);
         DType t = a.dtype();
         requireType("where", t, DType.F32, DType.F64, DType.I32, DType.I64, DType.BOOL);
         if (cond.dtype() != DType.BOOL) throw new IllegalArgumentException("opencl where: condition must be BOOL, got " + cond.dtype());
@@ -407,6 +418,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public NDArray reduce(ReduceOp op, NDArray x, int[] dims, boolean keepDim) {
+        inputs("reduce " + op, x);
         String name = op.name().toLowerCase(Locale.ROOT);
         DType t = x.dtype();
         if (op == ReduceOp.MEAN || op == ReduceOp.VAR) requireFloat(name, t); else requireType(name, t, DType.F32, DType.F64, DType.I32, DType.I64);
@@ -436,6 +448,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public NDArray argReduce(boolean max, NDArray x, int dim, boolean keepDim) {
+        inputs("argReduce", x);
         String name = max ? "argmax" : "argmin";
         DType t = x.dtype();
         requireType(name, t, DType.F32, DType.F64, DType.I32, DType.I64);
@@ -456,6 +469,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public NDArray softmax(NDArray x, boolean log) {
+        inputs("softmax", x);
         String name = log ? "logSoftmax" : "softmax";
         requireFloat(name, x.dtype());
         NDArray out = newArray(x.dtype(), x.shape());
@@ -468,6 +482,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public NDArray softmaxBackward(NDArray y, NDArray gradOut, boolean log) {
+        inputs("softmaxBackward", y, gradOut);
         String name = log ? "logSoftmax backward" : "softmax backward";
         requireFloat(name, y.dtype());
         NDArray out = newArray(y.dtype(), y.shape());
@@ -485,6 +500,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public NormResult layerNorm(NDArray x, NDArray weight, NDArray bias, double eps) {
+        inputs("layerNorm", x, weight, bias);
         String name = "layerNorm";
         DType t = x.dtype();
         requireFloat(name, t);
@@ -501,6 +517,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public NormGrads layerNormBackward(NDArray gradOut, NDArray x, NDArray mean, NDArray rstd, NDArray weight, boolean hasBias) {
+        inputs("layerNormBackward", gradOut, x, mean, rstd, weight);
         String name = "layerNorm backward";
         DType t = x.dtype();
         requireFloat(name, t);
@@ -528,6 +545,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public NormResult rmsNorm(NDArray x, NDArray weight, double eps) {
+        inputs("rmsNorm", x, weight);
         String name = "rmsNorm";
         DType t = x.dtype();
         requireFloat(name, t);
@@ -543,6 +561,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public NormGrads rmsNormBackward(NDArray gradOut, NDArray x, NDArray rstd, NDArray weight) {
+        inputs("rmsNormBackward", gradOut, x, rstd, weight);
         String name = "rmsNorm backward";
         DType t = x.dtype();
         requireFloat(name, t);
@@ -569,6 +588,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public NDArray matmul(NDArray a, NDArray b) {
+        inputs("matmul", a, b);
         String name = "matmul";
         DType t = a.dtype();
         requireFloat(name, t);
@@ -601,6 +621,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public NDArray gather(NDArray x, int dim, NDArray index) {
+        inputs("gather", x, index);
         String name = "gather";
         NDArray out = newArray(x.dtype(), index.shape());
         int n = out.numel();
@@ -615,6 +636,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public NDArray indexSelect(NDArray x, int dim, NDArray index) {
+        inputs("indexSelect", x, index);
         String name = "indexSelect";
         int[] outShape = x.shape();
         outShape[dim] = index.size(0);
@@ -662,6 +684,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public NDArray triangle(NDArray x, int k, boolean upper) {
+        inputs("triangle", x);
         String name = upper ? "triu" : "tril";
         NDArray out = newArray(x.dtype(), x.shape());
         int n = out.numel();
@@ -674,6 +697,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public CrossEntropyResult crossEntropy(NDArray logits, NDArray targets, long ignoreIndex, double labelSmoothing) {
+        inputs("crossEntropy", logits, targets);
         String name = "crossEntropy";
         DType t = logits.dtype();
         requireFloat(name, t);
@@ -696,6 +720,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public NDArray crossEntropyBackward(NDArray logits, NDArray targets, NDArray logSumExp, long ignoreIndex, double labelSmoothing, double scale) {
+        inputs("crossEntropyBackward", logits, targets, logSumExp);
         String name = "crossEntropy backward";
         DType t = logits.dtype();
         requireFloat(name, t);
