@@ -1,0 +1,456 @@
+package dev.tessera.examples.bench;
+
+import dev.tessera.tensor.Backends;
+import dev.tessera.tensor.Parallel;
+import java.lang.reflect.InvocationTargetException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code bench cpu}: Tessera's CPU kernels beside libtorch (through DJL, offline) in the same
+ * process. Each row warms both sides up, then alternates Tessera and libtorch samples over several
+ * rounds (with a short sleep between them, as libtorch's OpenMP workers spin after each op) and
+ * prints medians and their ratio. An FMA probe at the start and the end tells how busy the machine
+ * was. Without DJL the table still prints Tessera's figures and says why the reference is missing.
+ */
+@Command(name = "cpu", mixinStandardHelpOptions = true,
+        description = {"CPU kernels (GEMM, softmax, layer norm, GELU, cross entropy, AdamW, an MLP through autograd)",
+                "beside libtorch, measured interleaved in the same run."})
+public final class CpuBench implements Callable<Integer> {
+
+    @Option(names = "--threads", description = "Threads for both Tessera and libtorch (default: ${DEFAULT-VALUE}).")
+    int threads = Math.min(2, Parallel.threads());
+
+    @Option(names = "--rounds", description = "Interleaved measuring rounds per row (default: ${DEFAULT-VALUE}).")
+    int rounds = 7;
+
+    @Option(names = "--warmup-ms", description = "Warm-up per side and row in milliseconds (default: ${DEFAULT-VALUE}).")
+    long warmupMs = 1000;
+
+    @Option(names = "--quick", description = "Tiny shapes and short warm-up: a smoke test, not a measurement.")
+    boolean quick;
+
+    @Option(names = "--rows", split = ",", description = "Only rows whose name contains one of these (case-insensitive), e.g. --rows gemm,softmax")
+    List<String> rowFilter = new ArrayList<>();
+
+    @Option(names = "--no-torch", description = "Skip the libtorch reference.")
+    boolean noTorch;
+
+    @Option(names = "--cache-dir", description = "Where DJL extracts libtorch (default: examples/target/djl-cache under the working directory).")
+    Path cacheDir;
+
+    @Option(names = "--list", description = "List the rows and exit.")
+    boolean list;
+
+    private static final long SLEEP_BETWEEN_SIDES_MS = 20;
+    /** A sample repeats an op until it lasts about this long, so short ops are not timer noise. */
+    private static final double SAMPLE_TARGET_MS = 20;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new CpuBench()).execute(args));
+    }
+
+    // ---- rows -----------------------------------------------------------------------------
+
+    /** Both sides of a row, built from the same data. */
+    record Sides(Supplier<BenchOp> tessera, Function<ReferenceOps, BenchOp> torch) {}
+
+    /**
+     * A row: its data and ops are built only when it runs. flops counts 2 M N K per GEMM (0 when
+     * GFLOP/s does not apply); noteKind picks the reference's remark about what it ran.
+     */
+    record Row(String name, String shape, double flops, boolean scalarFloor, String noteKind, Function<Random, Sides> prepare) {}
+
+    private static float[] randn(Random r, int n, double scale) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) (r.nextGaussian() * scale);
+        return v;
+    }
+
+    private static Row gemm(String name, int m, int k, int n, boolean aT, boolean bT, boolean floor) {
+        String shape = m + "x" + k + (aT ? " (A^T view)" : "") + " @ " + k + "x" + n + (bT ? " (B^T view)" : "");
+        return new Row(name, shape, 2.0 * m * n * k, floor, "", r -> {
+            float[] a = randn(r, m * k, 1), b = randn(r, k * n, 1);
+            return new Sides(() -> TesseraOps.matmul(a, m, k, aT, b, n, bT), ref -> ref.matmul(a, m, k, aT, b, n, bT));
+        });
+    }
+
+    private static Row rows(String name, int n, int c, String kind, boolean backward) {
+        String shape = "(" + n + ", " + c + ")";
+        return new Row(name, shape, 0, false, backward ? "fwdbwd" : kind.equals("gelu") ? "gelu" : kind.startsWith("ce") ? "ce" : "", r -> {
+            float[] x = randn(r, n * c, kind.startsWith("ce") ? 2 : 1);
+            float[] g = backward && !kind.startsWith("ce") ? randn(r, n * c, 1) : null;
+            float[] w = randn(r, c, 0.5), b = randn(r, c, 0.5);
+            int[] targets = new int[n];
+            for (int i = 0; i < n; i++) targets[i] = r.nextInt(c);
+            return switch (kind) {
+                case "softmax" -> backward
+                        ? new Sides(() -> TesseraOps.softmaxForwardBackward(x, g, n, c), ref -> ref.softmaxForwardBackward(x, g, n, c))
+                        : new Sides(() -> TesseraOps.softmax(x, n, c), ref -> ref.softmax(x, n, c));
+                case "layernorm" -> backward
+                        ? new Sides(() -> TesseraOps.layerNormForwardBackward(x, g, n, c, w, b), ref -> ref.layerNormForwardBackward(x, g, n, c, w, b))
+                        : new Sides(() -> TesseraOps.layerNorm(x, n, c, w, b), ref -> ref.layerNorm(x, n, c, w, b));
+                case "gelu" -> backward
+                        ? new Sides(() -> TesseraOps.geluForwardBackward(x, g, n, c), ref -> ref.geluForwardBackward(x, g, n, c))
+                        : new Sides(() -> TesseraOps.gelu(x, n, c), ref -> ref.gelu(x, n, c));
+                case "ce" -> backward
+                        ? new Sides(() -> TesseraOps.crossEntropyForwardBackward(x, n, c, targets), ref -> ref.crossEntropyForwardBackward(x, n, c, targets))
+                        : new Sides(() -> TesseraOps.crossEntropy(x, n, c, targets), ref -> ref.crossEntropy(x, n, c, targets));
+                default -> throw new IllegalArgumentException("unknown row kind " + kind);
+            };
+        });
+    }
+
+    private static Row adamw(String name, int buffers, int perBuffer) {
+        String shape = buffers + " x " + perBuffer + " = " + String.format(Locale.ROOT, "%.1fM", buffers * (double) perBuffer / 1e6) + " params";
+        return new Row(name, shape, 0, false, "adamw", r -> {
+            float[][] p = new float[buffers][], g = new float[buffers][];
+            for (int i = 0; i < buffers; i++) {
+                p[i] = randn(r, perBuffer, 0.02);
+                g[i] = randn(r, perBuffer, 1e-3);
+            }
+            return new Sides(() -> TesseraOps.adamw(p, g), ref -> ref.adamw(p, g));
+        });
+    }
+
+    private static Row mlp(String name, int rows, int in, int hidden) {
+        String shape = rows + "x" + in + " -> " + hidden + " -> " + in + ", GELU";
+        double flops = 3 * 2 * 2.0 * rows * in * hidden; // 2 GEMMs forward, 4 backward
+        return new Row(name, shape, flops, false, "fwdbwd", r -> {
+            float[] x = randn(r, rows * in, 1), g = randn(r, rows * in, 1);
+            float[] w1 = randn(r, in * hidden, 0.02), b1 = randn(r, hidden, 0.02);
+            float[] w2 = randn(r, hidden * in, 0.02), b2 = randn(r, in, 0.02);
+            return new Sides(() -> TesseraOps.mlpForwardBackward(x, rows, in, hidden, w1, b1, w2, b2, g),
+                    ref -> ref.mlpForwardBackward(x, rows, in, hidden, w1, b1, w2, b2, g));
+        });
+    }
+
+    /** The table's rows; --quick divides every size so the whole run takes seconds. */
+    static List<Row> allRows(boolean quick) {
+        int s = quick ? 16 : 1;
+        int t = 4096 / s, c = 768 / s, h = 3072 / s, qkv = 2304 / s, vocab = quick ? 1000 : 50257;
+        List<Row> rows = new ArrayList<>();
+        for (int n : quick ? new int[] {64, 128} : new int[] {512, 1024, 2048}) {
+            rows.add(gemm("gemm " + n, n, n, n, false, false, n == 512 || quick));
+        }
+        rows.add(gemm("gpt2 qkv", t, c, qkv, false, false, false));
+        rows.add(gemm("gpt2 fc", t, c, h, false, false, false));
+        rows.add(gemm("gpt2 proj", t, h, c, false, false, false));
+        // backward of y = x @ W with W [in, out]: dX = dY @ W^T, dW = X^T @ dY
+        rows.add(gemm("qkv dX", t, qkv, c, false, true, false));
+        rows.add(gemm("qkv dW", c, t, qkv, true, false, false));
+        rows.add(gemm("fc dX", t, h, c, false, true, false));
+        rows.add(gemm("fc dW", c, t, h, true, false, false));
+        rows.add(gemm("proj dX", t, c, h, false, true, false));
+        rows.add(gemm("proj dW", h, t, c, true, false, false));
+        rows.add(rows("softmax", t, c, "softmax", false));
+        rows.add(rows("softmax fwd+bwd", t, c, "softmax", true));
+        rows.add(rows("layernorm", t, c, "layernorm", false));
+        rows.add(rows("layernorm fwd+bwd", t, c, "layernorm", true));
+        rows.add(rows("gelu", t, c, "gelu", false));
+        rows.add(rows("gelu fwd+bwd", t, c, "gelu", true));
+        rows.add(rows("cross entropy", t, c, "ce", false));
+        rows.add(rows("cross entropy fwd+bwd", t, c, "ce", true));
+        rows.add(rows("softmax vocab", t, vocab, "softmax", false));
+        rows.add(rows("cross entropy vocab", t, vocab, "ce", false));
+        rows.add(rows("cross entropy vocab fwd+bwd", t, vocab, "ce", true));
+        rows.add(quick ? adamw("adamw", 4, 250_000) : adamw("adamw 124M", 4, 31_110_000));
+        rows.add(mlp("mlp fwd+bwd (autograd)", t, c, h));
+        return rows;
+    }
+
+    // ---- measuring ------------------------------------------------------------------------
+
+    /** Result of one row. NaN where a side did not run; err* say why. */
+    static final class Result {
+        double tesseraMs = Double.NaN, torchMs = Double.NaN, floorMs = Double.NaN, relErr = Double.NaN;
+        String tesseraErr, torchErr;
+    }
+
+    static String reason(Throwable e) {
+        Throwable t = e;
+        while ((t instanceof InvocationTargetException || t instanceof ExceptionInInitializerError) && t.getCause() != null) t = t.getCause();
+        String msg = t.getMessage();
+        String s = t.getClass().getSimpleName() + (msg == null ? "" : ": " + msg.lines().findFirst().orElse(""));
+        return s.length() > 160 ? s.substring(0, 157) + "..." : s;
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    /** Runs op for about ms (at least twice) and returns the time of one run in ms. */
+    private static double warm(BenchOp op, long ms) {
+        long end = System.nanoTime() + ms * 1_000_000L;
+        int runs = 0;
+        long t0 = System.nanoTime();
+        double last = 0;
+        do {
+            long s = System.nanoTime();
+            op.run();
+            last = (System.nanoTime() - s) / 1e6;
+            runs++;
+        } while (runs < 2 || System.nanoTime() < end);
+        return last;
+    }
+
+    /** Mean ms per run over reps runs. */
+    private static double sample(BenchOp op, int reps) {
+        long t0 = System.nanoTime();
+        for (int i = 0; i < reps; i++) op.run();
+        return (System.nanoTime() - t0) / 1e6 / reps;
+    }
+
+    private static double median(double[] v, int n) {
+        double[] s = Arrays.copyOf(v, n);
+        Arrays.sort(s);
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    }
+
+    Result measure(Row row, ReferenceOps ref) {
+        Result res = new Result();
+        BenchOp tess = null, torch = null;
+        try {
+            Sides sides;
+            try {
+                sides = row.prepare().apply(new Random(row.name().hashCode()));
+            } catch (Throwable e) {
+                res.tesseraErr = res.torchErr = "setup failed: " + reason(e);
+                return res;
+            }
+            if (ref != null) {
+                try {
+                    torch = sides.torch().apply(ref);
+                } catch (Throwable e) {
+                    res.torchErr = reason(e);
+                }
+            }
+            try {
+                tess = sides.tessera().get();
+            } catch (Throwable e) {
+                res.tesseraErr = reason(e);
+            }
+            sides = null; // let the raw input arrays go
+            long warmMs = quick ? Math.min(warmupMs, 100) : warmupMs;
+            double tessOnce = Double.NaN, torchOnce = Double.NaN;
+            if (tess != null) {
+                try {
+                    tessOnce = warm(tess, warmMs);
+                } catch (Throwable e) {
+                    res.tesseraErr = reason(e);
+                    tess = null;
+                }
+            }
+            if (torch != null) {
+                sleep(SLEEP_BETWEEN_SIDES_MS);
+                try {
+                    torchOnce = warm(torch, warmMs);
+                } catch (Throwable e) {
+                    res.torchErr = reason(e);
+                    torch.close();
+                    torch = null;
+                }
+            }
+            int tessReps = tess == null ? 0 : (int) Math.max(1, Math.min(1000, Math.round(SAMPLE_TARGET_MS / Math.max(tessOnce, 1e-3))));
+            int torchReps = torch == null ? 0 : (int) Math.max(1, Math.min(1000, Math.round(SAMPLE_TARGET_MS / Math.max(torchOnce, 1e-3))));
+            int n = quick ? Math.min(rounds, 3) : rounds;
+            double[] ts = new double[n], rs = new double[n];
+            int nt = 0, nr = 0;
+            for (int round = 0; round < n; round++) {
+                // alternate which side goes first so neither always follows the other's spin-down
+                for (int side = 0; side < 2; side++) {
+                    boolean tesseraTurn = (side == 0) == (round % 2 == 0);
+                    if (tesseraTurn && tess != null) {
+                        try {
+                            ts[nt++] = sample(tess, tessReps);
+                        } catch (Throwable e) {
+                            res.tesseraErr = reason(e);
+                            tess = null;
+                        }
+                    } else if (!tesseraTurn && torch != null) {
+                        try {
+                            rs[nr++] = sample(torch, torchReps);
+                        } catch (Throwable e) {
+                            res.torchErr = reason(e);
+                            torch = null;
+                        }
+                        sleep(SLEEP_BETWEEN_SIDES_MS);
+                    }
+                }
+            }
+            if (tess != null && nt > 0) res.tesseraMs = median(ts, nt);
+            if (torch != null && nr > 0) res.torchMs = median(rs, nr);
+            if (tess != null && torch != null && row.noteKind().isEmpty()) {
+                try {
+                    res.relErr = relativeError(tess.output(), torch.output());
+                } catch (Throwable e) {
+                    // comparison is informative only; a failure here leaves the column empty
+                    res.relErr = Double.NaN;
+                }
+            }
+            if (row.scalarFloor()) res.floorMs = scalarFloor(row);
+        } finally {
+            if (torch != null) torch.close();
+            if (tess != null) tess.close();
+        }
+        return res;
+    }
+
+    /** max |t - r| / max |r| over the outputs, or NaN when not comparable. */
+    static double relativeError(float[] t, float[] r) {
+        if (t == null || r == null || t.length != r.length) return Double.NaN;
+        double maxDiff = 0, maxRef = 0;
+        for (int i = 0; i < t.length; i++) {
+            maxDiff = Math.max(maxDiff, Math.abs((double) t[i] - r[i]));
+            maxRef = Math.max(maxRef, Math.abs(r[i]));
+        }
+        return maxRef == 0 ? maxDiff : maxDiff / maxRef;
+    }
+
+    /** A plain scalar triple loop (i, k, j order) over float arrays: the floor a GEMM must clear. */
+    private static double scalarFloor(Row row) {
+        String[] dims = row.shape().split("[ x@]+");
+        int m = Integer.parseInt(dims[0]), k = Integer.parseInt(dims[1]), n = Integer.parseInt(dims[3]);
+        Random r = new Random(1);
+        float[] a = randn(r, m * k, 1), b = randn(r, k * n, 1);
+        double best = Double.MAX_VALUE;
+        for (int rep = 0; rep < 3; rep++) {
+            float[] c = new float[m * n];
+            long t0 = System.nanoTime();
+            for (int i = 0; i < m; i++) {
+                for (int kk = 0; kk < k; kk++) {
+                    float aik = a[i * k + kk];
+                    for (int j = 0; j < n; j++) c[i * n + j] += aik * b[kk * n + j];
+                }
+            }
+            best = Math.min(best, (System.nanoTime() - t0) / 1e6);
+            if (c[0] == 12345.678f) System.out.print(""); // keep the loop's result alive
+        }
+        return best;
+    }
+
+    // ---- the command ----------------------------------------------------------------------
+
+    private ReferenceOps loadTorch(StringBuilder why) {
+        if (noTorch) {
+            why.append("skipped (--no-torch)");
+            return null;
+        }
+        Path dir = cacheDir;
+        if (dir == null) {
+            Path cwd = Path.of(System.getProperty("user.dir"));
+            dir = Files.isDirectory(cwd.resolve("examples")) ? cwd.resolve("examples/target/djl-cache") : cwd.resolve("target/djl-cache");
+        }
+        try {
+            Files.createDirectories(dir);
+            return (ReferenceOps) Class.forName("dev.tessera.examples.bench.TorchReference")
+                    .getConstructor(Path.class, int.class).newInstance(dir, threads);
+        } catch (Throwable e) {
+            why.append(reason(e)).append(" (cache dir ").append(dir).append(')');
+            return null;
+        }
+    }
+
+    private static String cpuModel() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) return line.substring(line.indexOf(':') + 1).trim();
+            }
+        } catch (Exception ignored) {
+            // not Linux: fall through to the generic description
+        }
+        return System.getProperty("os.arch");
+    }
+
+    private static String fmt(double v, String pattern) { return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, pattern, v); }
+
+    @Override
+    public Integer call() {
+        if (threads < 1) throw new CommandLine.ParameterException(new CommandLine(this), "--threads must be >= 1");
+        if (rounds < 1) throw new CommandLine.ParameterException(new CommandLine(this), "--rounds must be >= 1");
+        List<Row> rows = new ArrayList<>();
+        for (Row r : allRows(quick)) {
+            if (rowFilter.isEmpty() || rowFilter.stream().anyMatch(f -> r.name().toLowerCase(Locale.ROOT).contains(f.toLowerCase(Locale.ROOT)))) rows.add(r);
+        }
+        if (list) {
+            for (Row r : allRows(quick)) System.out.println(r.name() + "  " + r.shape());
+            return 0;
+        }
+        Parallel.setThreads(threads);
+        String backend;
+        try {
+            backend = Backends.cpu().describe();
+        } catch (Throwable e) {
+            backend = "unavailable: " + reason(e);
+        }
+        StringBuilder why = new StringBuilder();
+        ReferenceOps ref = loadTorch(why);
+        try {
+            System.out.println("Tessera bench cpu" + (quick ? " --quick (tiny shapes: a smoke test, not a measurement)" : ""));
+            System.out.println("date      " + ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ISO_LOCAL_DATE_TIME).substring(0, 19) + " UTC");
+            System.out.println("machine   " + cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " logical CPUs, "
+                    + System.getProperty("os.name") + " " + System.getProperty("os.version"));
+            System.out.println("JDK       " + System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version")
+                    + ", max heap " + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB");
+            System.out.println("Tessera   " + backend + "; threads " + threads);
+            System.out.println(ref != null ? "reference " + ref.describe() : "libtorch reference unavailable: " + why);
+            double probeStart = FmaProbe.allThreads(threads, quick ? 200 : 500);
+            System.out.printf(Locale.ROOT, "FMA probe %.1f GFLOP/s on %d thread(s) at start%n", probeStart, threads);
+            System.out.println("timing    medians of " + (quick ? Math.min(rounds, 3) : rounds) + " interleaved rounds per row (Tessera, libtorch alternating), "
+                    + (quick ? Math.min(warmupMs, 100) : warmupMs) + " ms warm-up per side, " + SLEEP_BETWEEN_SIDES_MS + " ms pause after libtorch blocks");
+            System.out.println();
+
+            String head = String.format(Locale.ROOT, "%-28s %-34s %10s %10s %8s %8s %8s %7s %9s %9s  %s",
+                    "row", "shape", "Tessera ms", "torch ms", "T/torch", "T GF/s", "torch GF/s", "T %peak", "floor ms", "rel err", "note");
+            System.out.println(head);
+            System.out.println("-".repeat(head.length()));
+            for (Row row : rows) {
+                System.err.println("[bench] " + row.name() + " " + row.shape() + " ...");
+                Result r = measure(row, ref);
+                double ratio = r.tesseraMs / r.torchMs;
+                double tg = row.flops() > 0 ? row.flops() / r.tesseraMs / 1e6 : Double.NaN;
+                double rg = row.flops() > 0 ? row.flops() / r.torchMs / 1e6 : Double.NaN;
+                String note = ref == null ? "" : ref.note(row.noteKind());
+                if (r.tesseraErr != null) note = "Tessera n/a: " + r.tesseraErr + (note.isEmpty() ? "" : "; " + note);
+                if (r.torchErr != null) note = note + (note.isEmpty() ? "" : "; ") + "libtorch n/a: " + r.torchErr;
+                System.out.println(String.format(Locale.ROOT, "%-28s %-34s %10s %10s %8s %8s %8s %7s %9s %9s  %s",
+                        row.name(), row.shape(), fmt(r.tesseraMs, "%.3f"), fmt(r.torchMs, "%.3f"), fmt(ratio, "%.2f"),
+                        fmt(tg, "%.0f"), fmt(rg, "%.0f"), fmt(100 * tg / probeStart, "%.0f%%"), fmt(r.floorMs, "%.1f"),
+                        fmt(r.relErr, "%.1e"), note));
+                System.out.flush();
+                System.gc();
+            }
+            double probeEnd = FmaProbe.allThreads(threads, quick ? 200 : 500);
+            System.out.println();
+            System.out.printf(Locale.ROOT, "FMA probe %.1f GFLOP/s on %d thread(s) at end (start %.1f)%n", probeEnd, threads, probeStart);
+            double drift = Math.abs(probeEnd - probeStart) / Math.max(probeStart, probeEnd);
+            if (drift > 0.15) {
+                System.out.printf(Locale.ROOT, "WARNING: noisy run: the FMA probe moved by %.0f%% between start and end; compare ratios within rows only.%n", 100 * drift);
+            }
+            System.out.println("T/torch is Tessera's time over libtorch's (below 1: Tessera faster). GF/s counts 2MNK per GEMM;"
+                    + " %peak is against the start probe. rel err: max|T - torch| / max|torch| where both compute the same function.");
+        } finally {
+            if (ref != null) ref.close();
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,69 @@
+package dev.tessera.examples.bench;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Register-only FMA throughput: 12 independent vector FMA chains per thread, no memory traffic.
+ * What a perfect kernel could reach right now; a drop between the start and the end of a run
+ * means the machine was busy (or its clock changed) while measuring.
+ */
+final class FmaProbe {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static volatile float sink;
+
+    private FmaProbe() {}
+
+    /** GFLOP/s of one thread running the FMA loop for about millis. */
+    static double singleThread(long millis) {
+        // Many short calls get the loop compiled by C2 before timing (a few long ones would not).
+        long warmEnd = System.nanoTime() + 300_000_000L;
+        for (int i = 0; i < 20_000 || System.nanoTime() < warmEnd; i++) {
+            burst(500);
+            if (i > 200_000) break;
+        }
+        long end = System.nanoTime() + millis * 1_000_000L;
+        long flops = 0, t0 = System.nanoTime();
+        while (System.nanoTime() < end) flops += burst(1_000_000);
+        return flops / (double) (System.nanoTime() - t0);
+    }
+
+    /** Summed GFLOP/s of threads running the loop at the same time. */
+    static double allThreads(int threads, long millis) {
+        double[] result = new double[threads];
+        Thread[] ts = new Thread[threads];
+        for (int i = 0; i < threads; i++) {
+            int id = i;
+            ts[i] = new Thread(() -> result[id] = singleThread(millis), "fma-probe-" + i);
+            ts[i].start();
+        }
+        double sum = 0;
+        for (int i = 0; i < threads; i++) {
+            try {
+                ts[i].join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while probing", e);
+            }
+            sum += result[i];
+        }
+        return sum;
+    }
+
+    /** Runs iters iterations of 12 FMAs and returns the flops done. */
+    private static long burst(int iters) {
+        FloatVector m = FloatVector.broadcast(S, 0.999999f), c = FloatVector.broadcast(S, 1e-7f);
+        FloatVector a0 = FloatVector.broadcast(S, 1f), a1 = a0.add(1e-3f), a2 = a0.add(2e-3f), a3 = a0.add(3e-3f);
+        FloatVector a4 = a0.add(4e-3f), a5 = a0.add(5e-3f), a6 = a0.add(6e-3f), a7 = a0.add(7e-3f);
+        FloatVector a8 = a0.add(8e-3f), a9 = a0.add(9e-3f), a10 = a0.add(1e-2f), a11 = a0.add(1.1e-2f);
+        for (int i = 0; i < iters; i++) {
+            a0 = a0.fma(m, c); a1 = a1.fma(m, c); a2 = a2.fma(m, c); a3 = a3.fma(m, c);
+            a4 = a4.fma(m, c); a5 = a5.fma(m, c); a6 = a6.fma(m, c); a7 = a7.fma(m, c);
+            a8 = a8.fma(m, c); a9 = a9.fma(m, c); a10 = a10.fma(m, c); a11 = a11.fma(m, c);
+        }
+        sink = a0.add(a1).add(a2).add(a3).add(a4).add(a5).add(a6).add(a7).add(a8).add(a9).add(a10).add(a11)
+                .reduceLanes(VectorOperators.ADD);
+        return 2L * S.length() * 12 * iters;
+    }
+}

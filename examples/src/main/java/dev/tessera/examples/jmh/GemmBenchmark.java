@@ -1,0 +1,62 @@
+package dev.tessera.examples.jmh;
+
+import dev.tessera.tensor.NDArray;
+import dev.tessera.tensor.Parallel;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * F32 GEMM at GPT-2 (124M) shapes with B*T = 4096 rows: the MLP's c_fc (768 -> 3072), its
+ * backward dX (dY @ W^T, a transposed view) and the attention's c_attn (768 -> 2304).
+ * Run: see {@link JmhMain}.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
+public class GemmBenchmark {
+    /** m x k @ k x n, with "T" marking a transposed B view. */
+    @Param({"4096x768x3072", "4096x3072x768T", "4096x768x2304"})
+    public String shape;
+
+    @Param({"2"})
+    public int threads;
+
+    private NDArray a;
+    private NDArray b;
+
+    @Setup
+    public void setup() {
+        Parallel.setThreads(threads);
+        boolean transposed = shape.endsWith("T");
+        String[] d = shape.replace("T", "").split("x");
+        int m = Integer.parseInt(d[0]), k = Integer.parseInt(d[1]), n = Integer.parseInt(d[2]);
+        Random r = new Random(1);
+        a = NDArray.fromArray(random(r, m * k), m, k);
+        b = transposed ? NDArray.fromArray(random(r, n * k), n, k).mT() : NDArray.fromArray(random(r, k * n), k, n);
+    }
+
+    private static float[] random(Random r, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) r.nextGaussian();
+        return v;
+    }
+
+    @Benchmark
+    public NDArray matmul() {
+        return a.matmul(b);
+    }
+}
