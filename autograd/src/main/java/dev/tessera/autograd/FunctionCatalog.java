@@ -30,6 +30,7 @@ import dev.tessera.autograd.functions.Softmax;
 import dev.tessera.autograd.functions.Squeeze;
 import dev.tessera.autograd.functions.Stack;
 import dev.tessera.autograd.functions.Sub;
+import dev.tessera.autograd.functions.ToDevice;
 import dev.tessera.autograd.functions.Triangle;
 import dev.tessera.autograd.functions.Unary;
 import dev.tessera.autograd.functions.Unsqueeze;
@@ -88,6 +89,7 @@ public final class FunctionCatalog {
         add("contiguous", Copy.class, "contiguous copy");
         add("clone", Copy.class, "always-copy");
         add("cast", Copy.class, "float dtype conversion");
+        add("toDevice", ToDevice.class, "copy to another device");
         // linear algebra, softmax, norms
         add("matmul", MatMul.class, "batched matmul with broadcasting");
         add("softmax", Softmax.class, "fused softmax");

@@ -29,6 +29,7 @@ import dev.tessera.autograd.functions.Softmax;
 import dev.tessera.autograd.functions.Squeeze;
 import dev.tessera.autograd.functions.Stack;
 import dev.tessera.autograd.functions.Sub;
+import dev.tessera.autograd.functions.ToDevice;
 import dev.tessera.autograd.functions.Add;
 import dev.tessera.autograd.functions.Triangle;
 import dev.tessera.autograd.functions.Unary;
@@ -360,6 +361,12 @@ public final class Tensor {
         if (target == dtype()) return this;
         if (!target.isFloating()) return of(data.to(target));
         return new Copy(Copy.Kind.CAST, target).apply(this);
+    }
+
+    /** On another device (this tensor when already there); differentiable, the gradient comes back to this device. */
+    public Tensor to(Device target) {
+        if (target.equals(device())) return this;
+        return new ToDevice(target).apply(this);
     }
 
     /** Views of consecutive pieces along dim with the given sizes. */

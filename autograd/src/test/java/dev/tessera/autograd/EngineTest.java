@@ -28,6 +28,23 @@ class EngineTest {
     }
 
     @Test
+    void gradientsFromSeveralConsumersOfANonLeafAdd() {
+        // h = sin(x) feeds three consumers: y = sum(h * h + h); dy/dx = (2 sin x + 1) cos x
+        Tensor x = leaf(0.3, -1.1, 2.0);
+        Tensor h = x.sin();
+        h.mul(h).add(h).sum().backward();
+        double[] g = x.grad().toDoubleArray();
+        double[] xs = {0.3, -1.1, 2.0};
+        for (int i = 0; i < 3; i++) assertEquals((2 * Math.sin(xs[i]) + 1) * Math.cos(xs[i]), g[i], 1e-12);
+        // The same through GradCheck, with a non-leaf shared by two branches of different depth.
+        dev.tessera.autograd.check.GradCheck.of(in -> {
+            Tensor s = in[0].tanh();
+            return s.exp().mul(s.sum(true, 0)).add(s);
+        }).verify(dev.tessera.autograd.check.GradArbitraries.tensor(new int[] {3, 2},
+                dev.tessera.autograd.check.GradArbitraries.values(), dev.tessera.autograd.check.GradArbitraries.Layout.TRANSPOSED, 4));
+    }
+
+    @Test
     void gradientsAccumulateOverTwoBackwardPasses() {
         Tensor x = leaf(1, 2, 3);
         x.mul(3.0).sum().backward();

@@ -7,6 +7,8 @@ import dev.tessera.autograd.check.GradArbitraries.Values;
 import dev.tessera.autograd.check.GradCheck;
 import dev.tessera.autograd.functions.CrossEntropy;
 import dev.tessera.autograd.functions.ScalarOp;
+import dev.tessera.autograd.functions.ToDevice;
+import dev.tessera.tensor.Device;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.NDArray;
@@ -213,12 +215,15 @@ class FunctionGradProperties {
     }
 
     @Property(tries = 20)
-    @GradCheckFor({"contiguous", "clone", "cast"})
+    @GradCheckFor({"contiguous", "clone", "cast", "toDevice"})
     void copies(@ForAll("shapes") int[] shape, @ForAll Layout layout, @ForAll long seed) {
         Tensor x = t(shape, DEFAULT, layout, seed);
         GradCheck.of(in -> in[0].contiguous().mul(in[0].copy())).name("contiguous/clone").verify(x);
         // Through F32: linear, so a large step has no truncation error and swamps F32 rounding.
         GradCheck.of(in -> in[0].to(DType.F32).mul(3.0).to(DType.F64)).name("cast").eps(1e-2).tolerance(1e-4, 1e-4).verify(x);
+        // Only the CPU exists in this module's tests: the Function is applied CPU -> CPU (the transfer
+        // itself is covered where a second device is present).
+        GradCheck.of(in -> new ToDevice(Device.CPU).apply(in[0]).exp()).name("toDevice").verify(x);
     }
 
     // ---- matmul, softmax, norms -----------------------------------------------------------

@@ -136,6 +136,13 @@ public final class GradArbitraries {
         return s;
     }
 
+    /** Two F64 leaf tensors requiring grad whose shapes broadcast together, in any layouts: {a, b}. */
+    public static Arbitrary<Tensor[]> broadcastTensorPairs(Values values) {
+        return broadcastPairs().flatMap(p -> Combinators.combine(tensors(p.a(), values), tensors(p.b(), values)).as((a, b) -> new Tensor[] {a, b}));
+    }
+
+    public static Arbitrary<Tensor[]> broadcastTensorPairs() { return broadcastTensorPairs(values()); }
+
     /** F64 leaf tensors requiring grad of this shape, values in [-2, 2), any layout. */
     public static Arbitrary<Tensor> tensors(int[] shape) { return tensors(shape, values()); }
 

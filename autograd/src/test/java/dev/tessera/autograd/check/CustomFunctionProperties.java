@@ -4,7 +4,6 @@ import dev.tessera.autograd.Function;
 import dev.tessera.autograd.Tensor;
 import dev.tessera.tensor.NDArray;
 import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -37,8 +36,5 @@ class CustomFunctionProperties {
     }
 
     @Provide
-    Arbitrary<Tensor[]> pairs() {
-        return GradArbitraries.broadcastPairs().flatMap(p -> Combinators.combine(GradArbitraries.tensors(p.a()), GradArbitraries.tensors(p.b()))
-                .as((a, b) -> new Tensor[] {a, b}));
-    }
+    Arbitrary<Tensor[]> pairs() { return GradArbitraries.broadcastTensorPairs(); }
 }
