@@ -627,7 +627,8 @@ public final class NDArray implements AutoCloseable {
     public NDArray reduce(ReduceOp op, boolean keepDim, int... dims) {
         String name = op.name().toLowerCase();
         int[] d = Shapes.dims(name, dims, shape.length);
-        if (shape.length == 0) return op == ReduceOp.VAR ? zeros(device(), computeType(dtype()), shape) : (op == ReduceOp.SUM && !dtype().isFloating() ? to(DType.I64).copy() : copy());
+        // a scalar reduces as a one-element vector, so that its result dtype follows the rules below
+        if (shape.length == 0) return reshape(1).reduce(op, false, 0);
         for (int k : d) {
             if (shape[k] == 0 && (op == ReduceOp.MAX || op == ReduceOp.MIN)) {
                 throw new IllegalArgumentException(name + ": cannot reduce empty dim " + k + " of shape " + Shapes.str(shape));
