@@ -55,8 +55,8 @@ final class RowKernels {
                     double s = 0;
                     for (int j = 0; j < c; j++) s += Math.exp(a[ai + j] - m);
                     if (log) {
-                        double ls = m + Math.log(s);
-                        for (int j = 0; j < c; j++) o[oi + j] = a[ai + j] - ls;
+                        double logS = Math.log(s);
+                        for (int j = 0; j < c; j++) o[oi + j] = (a[ai + j] - m) - logS;
                     } else {
                         double inv = 1.0 / s;
                         for (int j = 0; j < c; j++) o[oi + j] = Math.exp(a[ai + j] - m) * inv;
@@ -79,8 +79,11 @@ final class RowKernels {
             for (; j < up; j += L) acc = acc.add(VecMath.exp(FloatVector.fromArray(F, a, ai + j).sub(mv)));
             double s = acc.reduceLanes(VectorOperators.ADD);
             for (; j < c; j++) s += Math.exp(a[ai + j] - m);
-            float ls = (float) (m + Math.log(s));
-            BinaryKernels.vs(dev.tessera.tensor.BinaryOp.SUB, a, ai, ls, o, oi, c);
+            // (x - max) - log(sum): forming max + log(sum) first would lose log(sum) next to a huge max
+            float logS = (float) Math.log(s);
+            FloatVector lv = FloatVector.broadcast(F, logS);
+            for (j = 0; j < up; j += L) FloatVector.fromArray(F, a, ai + j).sub(mv).sub(lv).intoArray(o, oi + j);
+            for (; j < c; j++) o[oi + j] = (a[ai + j] - m) - logS;
         } else {
             for (; j < up; j += L) {
                 FloatVector e = VecMath.exp(FloatVector.fromArray(F, a, ai + j).sub(mv));

@@ -76,13 +76,14 @@ final class TrainingKernels {
                     for (j = 0; j < up; j += L) se = se.add(VecMath.exp(FloatVector.fromArray(F, a, base + j).sub(mv)));
                     double sumE = se.reduceLanes(VectorOperators.ADD);
                     for (; j < v; j++) sumE += Math.exp(a[base + j] - m);
-                    double l = m + Math.log(sumE);
-                    lseA[r] = (float) l;
+                    double logS = Math.log(sumE);
+                    lseA[r] = (float) (m + logS);
                     if (tr == ignoreIndex) {
                         lossA[r] = 0f;
                     } else {
+                        // (max - x) + log(sum): a huge max would swallow log(sum) if added first
                         double xt = a[base + (int) tr];
-                        lossA[r] = (float) ((1 - s) * (l - xt) + (s != 0 ? s * (l - sumX / v) : 0));
+                        lossA[r] = (float) ((1 - s) * ((m - xt) + logS) + (s != 0 ? s * ((m - sumX / v) + logS) : 0));
                     }
                 }
             });
@@ -99,9 +100,9 @@ final class TrainingKernels {
                     }
                     double sumE = 0;
                     for (int j = 0; j < v; j++) sumE += Math.exp(a[base + j] - m);
-                    double l = m + Math.log(sumE);
-                    lseA[r] = l;
-                    lossA[r] = tr == ignoreIndex ? 0 : (1 - s) * (l - a[base + (int) tr]) + (s != 0 ? s * (l - sumX / v) : 0);
+                    double logS = Math.log(sumE);
+                    lseA[r] = m + logS;
+                    lossA[r] = tr == ignoreIndex ? 0 : (1 - s) * ((m - a[base + (int) tr]) + logS) + (s != 0 ? s * ((m - sumX / v) + logS) : 0);
                 }
             });
         }

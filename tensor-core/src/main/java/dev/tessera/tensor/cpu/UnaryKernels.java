@@ -16,6 +16,21 @@ final class UnaryKernels {
 
     /** o[oo + i] = op(a[ao + i]) for i < n; a and o may be the same run. */
     static void f32(UnaryOp op, float[] a, int ao, float[] o, int oo, int n, float p) {
+        int up = n - n % L;
+        if (up > 0) f32Body(op, a, ao, o, oo, up, p);
+        if (up < n) {
+            // The tail goes through the same vector code (padded), so every element gets the same
+            // result wherever the run boundaries fall: results do not depend on the thread count.
+            int rem = n - up;
+            float[] buf = Scratch.floats(2 * L, 1);
+            System.arraycopy(a, ao + up, buf, 0, rem);
+            java.util.Arrays.fill(buf, rem, L, 0f);
+            f32Body(op, buf, 0, buf, L, L, p);
+            System.arraycopy(buf, L, o, oo + up, rem);
+        }
+    }
+
+    private static void f32Body(UnaryOp op, float[] a, int ao, float[] o, int oo, int n, float p) {
         // One small method per op: the Vector API only avoids boxing when the whole loop body
         // inlines, which a single large method would defeat.
         switch (op) {
@@ -170,9 +185,28 @@ final class UnaryKernels {
         };
     }
 
-    /** F32 gradient: o = g * op'(x) over contiguous runs (o may alias x or g). */
+    /** F32 gradient: o = g * op'(x) over contiguous runs (o may alias x or g); tails padded as in f32. */
     static void backwardF32(UnaryOp op, float[] x, int xo, float[] g, int go, float[] o, int oo, int n, float p) {
-        int done = switch (op) {
+        int up = n - n % L;
+        int done = up > 0 ? backwardBody(op, x, xo, g, go, o, oo, up, p) : 0;
+        if (done == up && up < n) {
+            int rem = n - up;
+            float[] buf = Scratch.floats(3 * L, 1);
+            System.arraycopy(x, xo + up, buf, 0, rem);
+            java.util.Arrays.fill(buf, rem, L, 0f);
+            System.arraycopy(g, go + up, buf, L, rem);
+            java.util.Arrays.fill(buf, L + rem, 2 * L, 0f);
+            if (backwardBody(op, buf, 0, buf, L, buf, 2 * L, L, p) == L) {
+                System.arraycopy(buf, 2 * L, o, oo + up, rem);
+                done = n;
+            }
+        }
+        for (int i = done; i < n; i++) o[oo + i] = (float) (g[go + i] * derivative(op, x[xo + i], p));
+    }
+
+    /** Vector part over n (a multiple of L) elements; returns how many were done (0 for scalar-only ops). */
+    private static int backwardBody(UnaryOp op, float[] x, int xo, float[] g, int go, float[] o, int oo, int n, float p) {
+        return switch (op) {
             case EXP -> expGrad(x, xo, g, go, o, oo, n);
             case TANH -> tanhGrad(x, xo, g, go, o, oo, n);
             case SIGMOID -> sigmoidGrad(x, xo, g, go, o, oo, n);
@@ -182,7 +216,6 @@ final class UnaryKernels {
             case SILU -> siluGrad(x, xo, g, go, o, oo, n);
             default -> 0;
         };
-        for (int i = done; i < n; i++) o[oo + i] = (float) (g[go + i] * derivative(op, x[xo + i], p));
     }
 
     private static int expGrad(float[] x, int xo, float[] g, int go, float[] o, int oo, int n) {
@@ -244,7 +277,7 @@ final class UnaryKernels {
             FloatVector e = VecMath.expCapped(v.neg());
             FloatVector s = VecMath.recip(e.add(VecMath.ONE));
             // s + x s (1 - s) = s (1 + x e s)
-            v.mul(e).fma(s, VecMath.ONE).mul(s).mul(FloatVector.fromArray(F, g, go + i)).intoArray(o, oo + i);
+            e.mul(s).mul(v).add(VecMath.ONE).mul(s).mul(FloatVector.fromArray(F, g, go + i)).intoArray(o, oo + i);
         }
         return up;
     }

@@ -114,7 +114,7 @@ final class VecMath {
         FloatVector e = expCapped(u.mul(NEG_TWO));
         FloatVector s = ONE.div(e.add(ONE));
         FloatVector du = x2.fma(GT_3K01, GT_K0);
-        return x.mul(du).mul(e).mul(s).fma(TWO, ONE).mul(s);
+        return e.mul(s).mul(x).mul(du).fma(TWO, ONE).mul(s); // e * s <= 1 first: e alone may be ~1e38
     }
 
     /** 1 / (1 + e^-x). */
@@ -130,10 +130,11 @@ final class VecMath {
         FloatVector a = x.abs();
         FloatVector e = exp(a.mul(NEG_TWO));
         FloatVector big = ONE.sub(e).div(e.add(ONE));
-        big = big.reinterpretAsInts().or(x.reinterpretAsInts().and(I_SIGN)).reinterpretAsFloats();
         FloatVector z = x.mul(x);
-        FloatVector small = z.fma(T0, T1).fma(z, T2).fma(z, T3).fma(z, T4).mul(z).fma(x, x);
-        return big.blend(small, a.compare(VectorOperators.LT, TANH_SMALL));
+        FloatVector small = z.fma(T0, T1).fma(z, T2).fma(z, T3).fma(z, T4).mul(z).fma(a, a);
+        // |tanh| from either branch, then x's sign (keeps -0 and the sign of tiny x)
+        FloatVector r = big.blend(small, a.compare(VectorOperators.LT, TANH_SMALL));
+        return r.reinterpretAsInts().or(x.reinterpretAsInts().and(I_SIGN)).reinterpretAsFloats();
     }
 
     /** Normal CDF Phi(x) = erfc(-x / sqrt 2) / 2. */
@@ -142,7 +143,17 @@ final class VecMath {
         FloatVector a = z.abs();
         FloatVector t = ONE.div(a.fma(HALF, ONE));
         FloatVector poly = t.fma(E0, E1).fma(t, E2).fma(t, E3).fma(t, E4).fma(t, E5).fma(t, E6).fma(t, E7).fma(t, E8).fma(t, E9);
-        FloatVector halfErfc = t.mul(exp(a.neg().fma(a, poly))).mul(HALF); // erfc(|z|) / 2
+        // exp(-a^2 + poly) with the argument kept in two parts: its float rounding would otherwise
+        // turn into a relative error of |argument| * 2^-24 (1e-6 at x = -5).
+        // and a^2 = z^2 = x^2/2 is formed from x itself, not from the rounded z (that would cost
+        // 2 z^2 2^-24 relative).
+        FloatVector xx = x.mul(x);
+        FloatVector sq = xx.mul(HALF);
+        FloatVector sqErr = x.fma(x, xx.neg()).mul(HALF); // x*x/2 - sq, exact
+        FloatVector h = poly.sub(sq);
+        FloatVector bb = h.add(sq); // 2Sum of poly and -sq: h + err == poly - sq exactly
+        FloatVector err = poly.sub(bb).add(h.sub(bb).neg().sub(sq));
+        FloatVector halfErfc = t.mul(exp(h)).mul(err.sub(sqErr).add(ONE)).mul(HALF); // erfc(|z|) / 2
         return ONE.sub(halfErfc).blend(halfErfc, z.compare(VectorOperators.LT, ZERO));
     }
 
