@@ -282,7 +282,8 @@ public final class ReferenceBackend implements Backend {
             case SIGMOID -> sigmoid(x);
             case RELU -> Double.isNaN(x) ? x : (x > 0 ? x : 0.0);
             case GELU -> x * normalCdf(x);
-            case GELU_TANH -> 0.5 * x * (1.0 + Math.tanh(GELU_TANH_C * (x + GELU_TANH_A * x * x * x)));
+            // 0.5 x (1 + tanh u) written as x * sigmoid(2u): equal, and without cancellation in the left tail
+            case GELU_TANH -> x * sigmoid(2.0 * GELU_TANH_C * (x + GELU_TANH_A * x * x * x));
             case SILU -> x * sigmoid(x);
             case SIN -> Math.sin(x);
             case COS -> Math.cos(x);
@@ -300,24 +301,22 @@ public final class ReferenceBackend implements Backend {
             case SQRT -> 0.5 / Math.sqrt(x);
             case RSQRT -> -0.5 / (x * Math.sqrt(x));
             case TANH -> {
-                double t = Math.tanh(x);
-                yield 1.0 - t * t;
+                double c = Math.cosh(x); // 1 - tanh^2 = 1 / cosh^2, accurate where tanh is close to +-1
+                yield 1.0 / (c * c);
             }
-            case SIGMOID -> {
-                double s = sigmoid(x);
-                yield s * (1.0 - s);
-            }
+            case SIGMOID -> sigmoid(x) * sigmoid(-x); // s (1 - s) with 1 - s = s(-x), no cancellation
             case RELU -> Double.isNaN(x) ? x : (x > 0 ? 1.0 : 0.0);
             case GELU -> normalCdf(x) + x * INV_SQRT_2PI * expMinusHalfSquare(x);
             case GELU_TANH -> {
+                // d/dx [x s(2u)] = s(2u) + 2 x s(2u) (1 - s(2u)) u', the same as the tanh form's derivative
                 double u = GELU_TANH_C * (x + GELU_TANH_A * x * x * x);
-                double t = Math.tanh(u);
                 double du = GELU_TANH_C * (1.0 + 3.0 * GELU_TANH_A * x * x);
-                yield 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du;
+                double s = sigmoid(2.0 * u), sc = sigmoid(-2.0 * u); // sc = 1 - s without cancellation
+                yield s + 2.0 * x * s * sc * du;
             }
             case SILU -> {
                 double s = sigmoid(x);
-                yield s + x * s * (1.0 - s);
+                yield s + x * s * sigmoid(-x);
             }
             case SIN -> Math.cos(x);
             case COS -> -Math.sin(x);

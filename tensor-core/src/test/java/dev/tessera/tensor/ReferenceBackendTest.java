@@ -88,9 +88,20 @@ class ReferenceBackendTest {
             if (want[i] == 0) assertEquals(0.0, y[i]);
             else relClose(want[i], y[i], 5e-15, "gelu(" + x.getDouble(i) + ")");
         }
-        double[] t = R.unary(UnaryOp.GELU_TANH, f64(new double[] {1, -2}), 0).toDoubleArray();
-        relClose(0.8411919906082768, t[0], 1e-15, "gelu_tanh(1)");
-        relClose(-0.04540230591222494, t[1], 1e-14, "gelu_tanh(-2)");
+        // GELU_TANH and derivatives keep full relative accuracy in the tails (values from mpmath at 100 digits)
+        double[] xs = {1, -2, -5, -10, 3};
+        double[] tanhForm = {0.8411919906082767, -0.04540230591222498, -2.291796196629506e-07, -1.204092348209806e-37, 2.996362607918227};
+        double[] tanhFormGrad = {1.0829640838457826, -0.08609925662361838, -1.5463619875325946e-06, -2.7576380638540315e-36, 1.0115841666309697};
+        double[] t = R.unary(UnaryOp.GELU_TANH, f64(xs), 0).toDoubleArray();
+        double[] dt = R.unaryBackward(UnaryOp.GELU_TANH, f64(xs), f64(new double[] {1, 1, 1, 1, 1}), 0).toDoubleArray();
+        for (int i = 0; i < xs.length; i++) {
+            relClose(tanhForm[i], t[i], 1e-14, "gelu_tanh(" + xs[i] + ")");
+            relClose(tanhFormGrad[i], dt[i], 1e-14, "gelu_tanh'(" + xs[i] + ")");
+        }
+        double[] dtanh = R.unaryBackward(UnaryOp.TANH, f64(new double[] {10, -20, 0.5}), f64(new double[] {1, 1, 1}), 0).toDoubleArray();
+        relClose(8.244614455767397e-09, dtanh[0], 1e-14, "tanh'(10)");
+        relClose(1.6993417021166355e-17, dtanh[1], 1e-14, "tanh'(-20)");
+        relClose(0.7864477329659274, dtanh[2], 1e-15, "tanh'(0.5)");
     }
 
     @Test
