@@ -73,6 +73,8 @@ final class DeviceContext {
 
     int rowGroupSize() { return rowGroupSize; }
 
+    boolean hasInt64Atomics() { return info.extensions().contains("cl_khr_int64_base_atomics"); }
+
     long launches() { return launches; }
 
     String label() { return device + " (" + info.name() + ")"; }
@@ -90,7 +92,8 @@ final class DeviceContext {
         StringBuilder src = new StringBuilder(readResource("common.cl"));
         for (String f : prelude) src.append('\n').append(readResource(f));
         src.append('\n').append(readResource(file));
-        String options = defines + " -DWG=" + rowGroupSize + (info.fp64() ? " -DHAS_FP64" : "");
+        String options = defines + " -DWG=" + rowGroupSize + (info.fp64() ? " -DHAS_FP64" : "")
+                + (hasInt64Atomics() ? " -DHAS_INT64_ATOMICS" : "");
         p = build(file, src.toString(), options);
         programs.put(key, p);
         return p;

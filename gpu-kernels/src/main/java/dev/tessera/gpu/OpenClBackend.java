@@ -36,8 +36,23 @@ public final class OpenClBackend implements Backend {
     private static final String[] ROWS = {"rows.cl"};
 
     private final DeviceContext ctx;
+    /** Output tile edge of the GEMM kernel: 128 (8 x 8 per work-item) on GPUs, 64 (4 x 4) elsewhere. */
+    private volatile int gemmTile;
 
-    OpenClBackend(DeviceContext ctx) { this.ctx = ctx; }
+    OpenClBackend(DeviceContext ctx) {
+        this.ctx = ctx;
+        String forced = System.getProperty("tessera.opencl.gemmTile");
+        this.gemmTile = forced != null ? Integer.parseInt(forced) : ctx.info().type().equals("GPU") ? 128 : 64;
+        setGemmTile(gemmTile);
+    }
+
+    /** Selects the GEMM tile (64 or 128); for tests and tuning. */
+    void setGemmTile(int tile) {
+        if (tile != 64 && tile != 128) throw new IllegalArgumentException("GEMM tile must be 64 or 128, got " + tile);
+        this.gemmTile = tile;
+    }
+
+    int gemmTile() { return gemmTile; }
 
     /** Opens device index i (see {@link OpenCl#devices()}). */
     static OpenClBackend open(int index) { return new OpenClBackend(new DeviceContext(index)); }
@@ -133,6 +148,13 @@ public final class OpenClBackend implements Backend {
         if (t == DType.F64 && !ctx.info().fp64()) {
             throw new UnsupportedOperationException("opencl " + op + ": F64 needs the cl_khr_fp64 extension, which " + label()
                     + " does not report; use F32");
+        }
+    }
+
+    private void requireInt64Atomics(String op, DType t) {
+        if ((t == DType.F64 || t == DType.I64) && !ctx.hasInt64Atomics()) {
+            throw new UnsupportedOperationException("opencl " + op + ": " + t + " needs cl_khr_int64_base_atomics, which " + label()
+                    + " does not report");
         }
     }
 
@@ -584,7 +606,7 @@ public final class OpenClBackend implements Backend {
 
     // ---- matmul ---------------------------------------------------------------------------
 
-    private static final int GEMM_TILE = 64, GEMM_LOCAL = 16;
+    private static final int GEMM_LOCAL = 16;
 
     @Override
     public NDArray matmul(NDArray a, NDArray b) {
@@ -605,8 +627,9 @@ public final class OpenClBackend implements Backend {
             zero(st(name, out), (long) out.numel() * t.byteSize());
             return out;
         }
-        long[] global = {(long) ((n + GEMM_TILE - 1) / GEMM_TILE) * GEMM_LOCAL, (long) ((m + GEMM_TILE - 1) / GEMM_TILE) * GEMM_LOCAL, batch};
-        ctx.launch(typed("gemm.cl", NO_PRELUDE, t, "gemm"), "gemm", global, new long[] {GEMM_LOCAL, GEMM_LOCAL, 1},
+        int tile = gemmTile;
+        long[] global = {(long) ((n + tile - 1) / tile) * GEMM_LOCAL, (long) ((m + tile - 1) / tile) * GEMM_LOCAL, batch};
+        ctx.launch(kernel("gemm.cl", NO_PRELUDE, defines(t) + " -DTS=" + tile, "gemm"), "gemm" + tile, global, new long[] {GEMM_LOCAL, GEMM_LOCAL, 1},
                 st(name, a), view(name, a), st(name, b), view(name, b), st(name, out), m, n, k);
         return out;
     }
@@ -657,6 +680,7 @@ public final class OpenClBackend implements Backend {
         String name = "scatterAdd";
         DType t = dst.dtype();
         requireType(name, t, DType.F32, DType.F64, DType.I32, DType.I64);
+        requireInt64Atomics(name, t);
         int n = index.numel();
         if (n == 0) return;
         NDArray s = src.dtype() == t ? src : copy(src, t);
@@ -672,6 +696,7 @@ public final class OpenClBackend implements Backend {
         String name = "indexAdd";
         DType t = dst.dtype();
         requireType(name, t, DType.F32, DType.F64, DType.I32, DType.I64);
+        requireInt64Atomics(name, t);
         int n = src.numel();
         if (n == 0) return;
         NDArray s = src.dtype() == t ? src : copy(src, t);

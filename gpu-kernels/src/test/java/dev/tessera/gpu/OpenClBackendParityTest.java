@@ -30,11 +30,15 @@ class OpenClBackendParityTest extends BackendParitySuite {
 
     /**
      * OpenCL C allows its float built-ins a few ulp (exp, log, tanh 3-5 ulp; pow and erf 16 ulp), so
-     * F32 elementwise results get 1e-5 instead of the suite's 1e-6; everything else keeps the suite's.
+     * F32 elementwise results get 1e-5 instead of the suite's 1e-6; everything else but F64 layer norm
+     * keeps the suite's.
      */
     @Override
     protected Tolerance tolerance(String op, DType dtype) {
         if (dtype == DType.F32 && (op.startsWith("unary") || op.startsWith("binary"))) return Tolerance.of(1e-5, 1e-6);
+        // On a constant row (stride-0 last dim) the kernel's pivoted mean is exact and gives 0, while the
+        // reference's mean is off by an ulp that rstd = 1/sqrt(var + eps) scales up to ~1e-13.
+        if (dtype == DType.F64 && op.startsWith("layerNorm")) return Tolerance.of(1e-11, 1e-11);
         return super.tolerance(op, dtype);
     }
 }

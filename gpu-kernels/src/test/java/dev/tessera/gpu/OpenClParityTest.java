@@ -313,7 +313,19 @@ class OpenClParityTest {
 
     @Test
     void gemmHandlesOddSizesTransposesAndBroadcastBatches() {
-        Generator g = new Generator(13);
+        int saved = ocl.gemmTile();
+        try {
+            for (int tile : new int[] {64, 128}) {
+                ocl.setGemmTile(tile);
+                gemmCases(tile);
+            }
+        } finally {
+            ocl.setGemmTile(saved);
+        }
+    }
+
+    private void gemmCases(int tile) {
+        Generator g = new Generator(13 + tile);
         int[] sizes = {1, 3, 17, 65, 129};
         for (int trial = 0; trial < 14; trial++) {
             DType t = trial >= 12 ? DType.F64 : DType.F32;
@@ -330,7 +342,7 @@ class OpenClParityTest {
             }
             NDArray expected = REF.matmul(a, b);
             NDArray actual = host(ocl.matmul(ad, bd));
-            Approx.assertClose("matmul " + t + " [" + batch + "," + m + "," + k + "]@[" + k + "," + n + "] ta=" + ta + " tb=" + tb, expected, actual,
+            Approx.assertClose("matmul tile " + tile + " " + t + " [" + batch + "," + m + "," + k + "]@[" + k + "," + n + "] ta=" + ta + " tb=" + tb, expected, actual,
                     t == DType.F64 ? Tolerance.normwise(1e-12, 1e-12) : Tolerance.normwise(1e-5, 1e-5));
         }
         // a sliced (non-unit inner stride) operand and a 4-D batch

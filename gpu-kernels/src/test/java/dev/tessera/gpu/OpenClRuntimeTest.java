@@ -175,7 +175,9 @@ class OpenClRuntimeTest {
             System.setErr(saved);
         }
         String log = buf.toString(StandardCharsets.UTF_8);
-        assertTrue(log.contains("launch gemm global=[48, 32, 1] local=[16, 16, 1]"), log);
+        int tile = ocl.gemmTile();
+        String gemm = "launch gemm" + tile + " global=[" + (129 + tile - 1) / tile * 16 + ", " + (65 + tile - 1) / tile * 16 + ", 1] local=[16, 16, 1]";
+        assertTrue(log.contains(gemm), gemm + " in:\n" + log);
         assertTrue(log.contains("launch unary:relu"), log);
         long before = ocl.launchCount();
         a.exp();

@@ -3,18 +3,24 @@
  *   A view [..., M, K], B view [..., K, N] with the same (already broadcast) batch dims [...], read in
  *   place through their strides, so transposed operands (last two strides swapped), stride-0 batch
  *   dims and sliced views cost no copy. out contiguous [..., M, N].
- * Tiling: each work-group of LS x LS (16 x 16) work-items computes a TS x TS (64 x 64) tile of out,
- *   each work-item an RT x RT (4 x 4) register block of elements spaced LS apart (so that reads of the
+ * Tiling: each work-group of LS x LS (16 x 16) work-items computes a TS x TS (64 x 64, or 128 x 128)
+ *   tile of out, each work-item an RT x RT (4 x 4, or 8 x 8) register block of elements spaced LS apart (so that reads of the
  *   local tiles are free of bank conflicts). K advances in steps of TK (16): the A tile [TS, TK] and the
  *   B tile [TK, TS] are staged in local memory, each loaded along whichever of its dims has stride 1,
  *   so that global reads coalesce for plain and transposed operands alike. Edges (M, N, K not
  *   multiples of the tiles) are padded with zeros on load and masked on store.
  * NDRange: global (ceil(N / TS) * LS, ceil(M / TS) * LS, batch), local (LS, LS, 1).
+ * Work-item count per tile load: TS * TK / (LS * LS) elements of each operand (4 or 8).
  */
+/* TS and RT may come from the host: 64 and 4 by default; 128 and 8 on GPUs (more reuse per load). */
+#ifndef TS
 #define TS 64
+#endif
+#ifndef RT
+#define RT (TS / LS)
+#endif
 #define TK 16
 #define LS 16
-#define RT 4
 
 __kernel __attribute__((reqd_work_group_size(LS, LS, 1)))
 void gemm(__global const T* A, const View av, __global const T* B, const View bv, __global T* out,

@@ -2,7 +2,8 @@
  * scatter.cl: scatter-add and index-add in place, the inverses of gather and index_select (the
  * embedding backward is index_add on dim 0). T float, double, int or long; updates to one element
  * from several work-items are atomic (compare-and-swap loops for floats, so the order of additions
- * and hence the last bits may differ from run to run). Bad indices are reported through err.
+ * and hence the last bits may differ from run to run). double and long need cl_khr_int64_base_atomics
+ * (HAS_INT64_ATOMICS). Bad indices are reported through err.
  *
  * scatter_add(dst, dv, idx, is64, iv, src, sv, dim, n, err):
  *   idx and src views of one shape I (rank of dst), n = numel(I):
@@ -11,7 +12,7 @@
  *   idx 1-D [L]; src view of dst's shape with dim replaced by L, n = numel(src):
  *   dst[.., idx[l], ..] += src[.., l, ..].
  */
-#ifdef HAS_FP64
+#ifdef HAS_INT64_ATOMICS
 #pragma OPENCL EXTENSION cl_khr_int64_base_atomics : enable
 #endif
 
