@@ -31,11 +31,10 @@ static inline T unary_f(int op, T x, T p) {
         case 6: return tanh(x);
         case 7: return sigmoid_t(x);
         case 8: return (x > C(0.0) || isnan(x)) ? x : C(0.0);
-        case 9: return C(0.5) * x * (C(1.0) + erf(x * C(0.70710678118654752440)));
-        case 10: {
-            T inner = C(0.79788456080286535588) * (x + C(0.044715) * x * x * x);
-            return C(0.5) * x * (C(1.0) + tanh(inner));
-        }
+        /* x Phi(x) with Phi through erfc: no cancellation in the left tail */
+        case 9: return x * C(0.5) * erfc(-x * C(0.70710678118654752440));
+        /* 0.5 x (1 + tanh u) written as x sigmoid(2u): equal, without cancellation in the left tail */
+        case 10: return x * sigmoid_t(C(2.0) * C(0.79788456080286535588) * (x + C(0.044715) * x * x * x));
         case 11: return x * sigmoid_t(x);
         case 12: return sin(x);
         case 13: return cos(x);
@@ -53,20 +52,23 @@ static inline T unary_d(int op, T x, T p) {
         case 3: return C(1.0) / x;
         case 4: return C(0.5) / sqrt(x);
         case 5: return C(-0.5) / (x * sqrt(x));
-        case 6: { T t = tanh(x); return C(1.0) - t * t; }
-        case 7: { T s = sigmoid_t(x); return s * (C(1.0) - s); }
-        case 8: return x > C(0.0) ? C(1.0) : C(0.0);
+        case 6: { T c = cosh(x); return C(1.0) / (c * c); }      /* 1 - tanh^2 without cancellation */
+        case 7: return sigmoid_t(x) * sigmoid_t(-x);              /* s (1 - s), 1 - s = s(-x) */
+        case 8: return isnan(x) ? x : (x > C(0.0) ? C(1.0) : C(0.0));
         case 9: {
-            T cdf = C(0.5) * (C(1.0) + erf(x * C(0.70710678118654752440)));
+            T cdf = C(0.5) * erfc(-x * C(0.70710678118654752440));
             T pdf = exp(C(-0.5) * x * x) * C(0.39894228040143267794);
             return cdf + x * pdf;
         }
         case 10: {
+            /* d/dx [x s(2u)] = s(2u) + 2 x s(2u) s(-2u) u' */
             T k = C(0.79788456080286535588);
-            T t = tanh(k * (x + C(0.044715) * x * x * x));
-            return C(0.5) * (C(1.0) + t) + C(0.5) * x * (C(1.0) - t * t) * k * (C(1.0) + C(3.0) * C(0.044715) * x * x);
+            T u = k * (x + C(0.044715) * x * x * x);
+            T du = k * (C(1.0) + C(3.0) * C(0.044715) * x * x);
+            T s = sigmoid_t(C(2.0) * u), sc = sigmoid_t(C(-2.0) * u);
+            return s + C(2.0) * x * s * sc * du;
         }
-        case 11: { T s = sigmoid_t(x); return s + x * s * (C(1.0) - s); }
+        case 11: { T s = sigmoid_t(x); return s + x * s * sigmoid_t(-x); }
         case 12: return cos(x);
         case 13: return -sin(x);
         case 14: return p == C(0.0) ? C(0.0) : p * pow(x, p - C(1.0));
