@@ -28,7 +28,9 @@ public final class RandomArrays {
         /** A stepped slice (steps 1..3, random offset) of a larger array filled with junk. */
         SLICED,
         /** One dim (of size > 1 when there is one) has stride 0: its first slice repeated. Values change. */
-        EXPANDED
+        EXPANDED,
+        /** Every size-1 dim has stride 0 (the base lacks those dims), the rest stepped as SLICED: same values. */
+        UNIT_DIMS_STRIDE_ZERO
     }
 
     /**
@@ -142,9 +144,10 @@ public final class RandomArrays {
         return Layout.values()[(int) gen.nextLong(Layout.values().length)];
     }
 
-    /** A random layout that keeps the values (CONTIGUOUS, PERMUTED or SLICED). */
+    /** A random layout that keeps the values (CONTIGUOUS, PERMUTED, SLICED or UNIT_DIMS_STRIDE_ZERO). */
     public static Layout sameValuesLayout(Generator gen) {
-        return Layout.values()[(int) gen.nextLong(3)];
+        Layout[] keep = {Layout.CONTIGUOUS, Layout.PERMUTED, Layout.SLICED, Layout.UNIT_DIMS_STRIDE_ZERO};
+        return keep[(int) gen.nextLong(keep.length)];
     }
 
     /** values laid out as layout; for EXPANDED the values change (see {@link Layout#EXPANDED}). */
@@ -170,7 +173,12 @@ public final class RandomArrays {
                     steps[d] = 1 + (int) gen.nextLong(3);
                     starts[d] = (int) gen.nextLong(3);
                 }
-                if (rank > 0 && Arrays.stream(steps).allMatch(x -> x == 1)) steps[rank - 1] = 2;
+                // at least one dim of size > 1 gets a step, so that the view really has gaps
+                boolean stepped = false;
+                for (int d = 0; d < rank; d++) stepped |= steps[d] > 1 && shape[d] > 1;
+                for (int d = rank - 1; d >= 0 && !stepped; d--) {
+                    if (shape[d] > 1) { steps[d] = 2; stepped = true; }
+                }
                 for (int d = 0; d < rank; d++) big[d] = starts[d] + (shape[d] == 0 ? 0 : (shape[d] - 1) * steps[d] + 1) + (int) gen.nextLong(2);
                 NDArray base = junk(gen, v.dtype(), big);
                 UnaryOperator<NDArray> slice = b -> {
@@ -188,6 +196,22 @@ public final class RandomArrays {
                 final int dim = d;
                 NDArray base = ReferenceBackend.INSTANCE.copy(v.narrow(dim, 0, Math.min(1, shape[dim])), v.dtype());
                 return new ViewCase(base, b -> b.expand(shape), layout);
+            }
+            case UNIT_DIMS_STRIDE_ZERO -> {
+                int[] keep = java.util.stream.IntStream.range(0, rank).filter(d -> shape[d] != 1).toArray();
+                if (keep.length == rank) return view(gen, values, Layout.SLICED);
+                int[] inner = new int[keep.length];
+                for (int i = 0; i < keep.length; i++) inner[i] = shape[keep[i]];
+                // the dims that are not size 1 get a stepped layout of their own
+                ViewCase rest = view(gen, v.reshape(inner), Layout.SLICED);
+                UnaryOperator<NDArray> unit = b -> {
+                    NDArray r = rest.view().apply(b);
+                    for (int d = 0; d < rank; d++) if (shape[d] == 1) r = r.unsqueeze(d);
+                    int[] strides = r.strides();
+                    for (int d = 0; d < rank; d++) if (shape[d] == 1) strides[d] = 0;
+                    return new NDArray(r.storage(), shape, strides, r.offset());
+                };
+                return new ViewCase(rest.base(), unit, layout);
             }
             default -> {
                 return new ViewCase(v, b -> b, Layout.CONTIGUOUS);
