@@ -5,7 +5,8 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The F32 GEMM: C[M, N] += A[M, K] @ B[K, N] on strided operands, C contiguous with row length N.
+ * The F32 GEMM: C[M, N] = A[M, K] @ B[K, N] on strided operands, C contiguous with row length N
+ * (its previous contents are overwritten).
  *
  * <p>Blocking (GotoBLAS): the N dim is cut into blocks of at most NC columns whose packed B
  * (all of K, about {@link #B_BLOCK_FLOATS} floats) is shared by all threads; inside a block,
@@ -77,8 +78,8 @@ final class GemmF32 {
     static int roundUp(int x, int m) { return (x + m - 1) / m * m; }
 
     /**
-     * C[offC + i * n + j] += sum_k A[offA + i * rsA + k * csA] * B[offB + k * rsB + j * csB]
-     * for i < m, j < n. Uses all threads when parallel and the product is large enough.
+     * C[offC + i * n + j] = sum_k A[offA + i * rsA + k * csA] * B[offB + k * rsB + j * csB]
+     * for i < m, j < n (k > 0). Uses all threads when parallel and the product is large enough.
      */
     static void gemm(float[] a, int offA, int rsA, int csA, float[] b, int offB, int rsB, int csB,
                      float[] c, int offC, int m, int n, int k, boolean parallel) {
@@ -140,9 +141,9 @@ final class GemmF32 {
                     int mr = Math.min(MR, mc - ir);
                     int cOff = cCol + (ic + ir) * n;
                     if (mr == MR && nr == NR) {
-                        kernel(packedA, ir * kc, packedB, bOff, kc, c, cOff, n);
+                        kernel(packedA, ir * kc, packedB, bOff, kc, c, cOff, n, pc > 0);
                     } else {
-                        kernelEdge(packedA, ir * kc, packedB, bOff, kc, c, cOff, n, mr, nr, buf.edgeTile);
+                        kernelEdge(packedA, ir * kc, packedB, bOff, kc, c, cOff, n, mr, nr, buf.edgeTile, pc > 0);
                     }
                 }
             }
@@ -221,14 +222,17 @@ final class GemmF32 {
         }
     }
 
-    /** C[MR x NR tile at cOff, row stride ldc] += packed A panel (kc x MR) @ packed B panel (kc x NR). */
-    static void kernel(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] c, int cOff, int ldc) {
-        if (MR == 12) kernel12(pa, aOff, pb, bOff, kc, c, cOff, ldc);
-        else kernel6(pa, aOff, pb, bOff, kc, c, cOff, ldc);
+    /**
+     * C[MR x NR tile at cOff, row stride ldc] (+)= packed A panel (kc x MR) @ packed B panel (kc x NR):
+     * added to C when add, stored over it otherwise (the first K block, sparing a read of C).
+     */
+    static void kernel(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] c, int cOff, int ldc, boolean add) {
+        if (MR == 12) kernel12(pa, aOff, pb, bOff, kc, c, cOff, ldc, add);
+        else kernel6(pa, aOff, pb, bOff, kc, c, cOff, ldc, add);
     }
 
     /** The 12 x (2 x L) register tile: C[12 rows at cOff, row stride ldc] += packed A panel (kc x 12) @ packed B panel (kc x 2L). */
-    private static void kernel12(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] c, int cOff, int ldc) {
+    private static void kernel12(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] c, int cOff, int ldc, boolean add) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -284,45 +288,83 @@ final class GemmF32 {
             c111 = av.fma(b1, c111);
         }
         int r = cOff;
-        FloatVector.fromArray(S, c, r).add(c00).intoArray(c, r);
-        FloatVector.fromArray(S, c, r + L).add(c01).intoArray(c, r + L);
-        r += ldc;
-        FloatVector.fromArray(S, c, r).add(c10).intoArray(c, r);
-        FloatVector.fromArray(S, c, r + L).add(c11).intoArray(c, r + L);
-        r += ldc;
-        FloatVector.fromArray(S, c, r).add(c20).intoArray(c, r);
-        FloatVector.fromArray(S, c, r + L).add(c21).intoArray(c, r + L);
-        r += ldc;
-        FloatVector.fromArray(S, c, r).add(c30).intoArray(c, r);
-        FloatVector.fromArray(S, c, r + L).add(c31).intoArray(c, r + L);
-        r += ldc;
-        FloatVector.fromArray(S, c, r).add(c40).intoArray(c, r);
-        FloatVector.fromArray(S, c, r + L).add(c41).intoArray(c, r + L);
-        r += ldc;
-        FloatVector.fromArray(S, c, r).add(c50).intoArray(c, r);
-        FloatVector.fromArray(S, c, r + L).add(c51).intoArray(c, r + L);
-        r += ldc;
-        FloatVector.fromArray(S, c, r).add(c60).intoArray(c, r);
-        FloatVector.fromArray(S, c, r + L).add(c61).intoArray(c, r + L);
-        r += ldc;
-        FloatVector.fromArray(S, c, r).add(c70).intoArray(c, r);
-        FloatVector.fromArray(S, c, r + L).add(c71).intoArray(c, r + L);
-        r += ldc;
-        FloatVector.fromArray(S, c, r).add(c80).intoArray(c, r);
-        FloatVector.fromArray(S, c, r + L).add(c81).intoArray(c, r + L);
-        r += ldc;
-        FloatVector.fromArray(S, c, r).add(c90).intoArray(c, r);
-        FloatVector.fromArray(S, c, r + L).add(c91).intoArray(c, r + L);
-        r += ldc;
-        FloatVector.fromArray(S, c, r).add(c100).intoArray(c, r);
-        FloatVector.fromArray(S, c, r + L).add(c101).intoArray(c, r + L);
-        r += ldc;
-        FloatVector.fromArray(S, c, r).add(c110).intoArray(c, r);
-        FloatVector.fromArray(S, c, r + L).add(c111).intoArray(c, r + L);
+        if (add) {
+            FloatVector.fromArray(S, c, r).add(c00).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + L).add(c01).intoArray(c, r + L);
+            r += ldc;
+            FloatVector.fromArray(S, c, r).add(c10).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + L).add(c11).intoArray(c, r + L);
+            r += ldc;
+            FloatVector.fromArray(S, c, r).add(c20).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + L).add(c21).intoArray(c, r + L);
+            r += ldc;
+            FloatVector.fromArray(S, c, r).add(c30).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + L).add(c31).intoArray(c, r + L);
+            r += ldc;
+            FloatVector.fromArray(S, c, r).add(c40).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + L).add(c41).intoArray(c, r + L);
+            r += ldc;
+            FloatVector.fromArray(S, c, r).add(c50).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + L).add(c51).intoArray(c, r + L);
+            r += ldc;
+            FloatVector.fromArray(S, c, r).add(c60).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + L).add(c61).intoArray(c, r + L);
+            r += ldc;
+            FloatVector.fromArray(S, c, r).add(c70).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + L).add(c71).intoArray(c, r + L);
+            r += ldc;
+            FloatVector.fromArray(S, c, r).add(c80).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + L).add(c81).intoArray(c, r + L);
+            r += ldc;
+            FloatVector.fromArray(S, c, r).add(c90).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + L).add(c91).intoArray(c, r + L);
+            r += ldc;
+            FloatVector.fromArray(S, c, r).add(c100).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + L).add(c101).intoArray(c, r + L);
+            r += ldc;
+            FloatVector.fromArray(S, c, r).add(c110).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + L).add(c111).intoArray(c, r + L);
+        } else {
+            c00.intoArray(c, r);
+            c01.intoArray(c, r + L);
+            r += ldc;
+            c10.intoArray(c, r);
+            c11.intoArray(c, r + L);
+            r += ldc;
+            c20.intoArray(c, r);
+            c21.intoArray(c, r + L);
+            r += ldc;
+            c30.intoArray(c, r);
+            c31.intoArray(c, r + L);
+            r += ldc;
+            c40.intoArray(c, r);
+            c41.intoArray(c, r + L);
+            r += ldc;
+            c50.intoArray(c, r);
+            c51.intoArray(c, r + L);
+            r += ldc;
+            c60.intoArray(c, r);
+            c61.intoArray(c, r + L);
+            r += ldc;
+            c70.intoArray(c, r);
+            c71.intoArray(c, r + L);
+            r += ldc;
+            c80.intoArray(c, r);
+            c81.intoArray(c, r + L);
+            r += ldc;
+            c90.intoArray(c, r);
+            c91.intoArray(c, r + L);
+            r += ldc;
+            c100.intoArray(c, r);
+            c101.intoArray(c, r + L);
+            r += ldc;
+            c110.intoArray(c, r);
+            c111.intoArray(c, r + L);
+        }
     }
 
     /** The 6 x (2 x L) register tile: C[6 rows at cOff, row stride ldc] += packed A panel (kc x 6) @ packed B panel (kc x 2L). */
-    private static void kernel6(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] c, int cOff, int ldc) {
+    private static void kernel6(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] c, int cOff, int ldc, boolean add) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -354,32 +396,55 @@ final class GemmF32 {
             c51 = av.fma(b1, c51);
         }
         int r = cOff;
-        FloatVector.fromArray(S, c, r).add(c00).intoArray(c, r);
-        FloatVector.fromArray(S, c, r + L).add(c01).intoArray(c, r + L);
-        r += ldc;
-        FloatVector.fromArray(S, c, r).add(c10).intoArray(c, r);
-        FloatVector.fromArray(S, c, r + L).add(c11).intoArray(c, r + L);
-        r += ldc;
-        FloatVector.fromArray(S, c, r).add(c20).intoArray(c, r);
-        FloatVector.fromArray(S, c, r + L).add(c21).intoArray(c, r + L);
-        r += ldc;
-        FloatVector.fromArray(S, c, r).add(c30).intoArray(c, r);
-        FloatVector.fromArray(S, c, r + L).add(c31).intoArray(c, r + L);
-        r += ldc;
-        FloatVector.fromArray(S, c, r).add(c40).intoArray(c, r);
-        FloatVector.fromArray(S, c, r + L).add(c41).intoArray(c, r + L);
-        r += ldc;
-        FloatVector.fromArray(S, c, r).add(c50).intoArray(c, r);
-        FloatVector.fromArray(S, c, r + L).add(c51).intoArray(c, r + L);
+        if (add) {
+            FloatVector.fromArray(S, c, r).add(c00).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + L).add(c01).intoArray(c, r + L);
+            r += ldc;
+            FloatVector.fromArray(S, c, r).add(c10).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + L).add(c11).intoArray(c, r + L);
+            r += ldc;
+            FloatVector.fromArray(S, c, r).add(c20).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + L).add(c21).intoArray(c, r + L);
+            r += ldc;
+            FloatVector.fromArray(S, c, r).add(c30).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + L).add(c31).intoArray(c, r + L);
+            r += ldc;
+            FloatVector.fromArray(S, c, r).add(c40).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + L).add(c41).intoArray(c, r + L);
+            r += ldc;
+            FloatVector.fromArray(S, c, r).add(c50).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + L).add(c51).intoArray(c, r + L);
+        } else {
+            c00.intoArray(c, r);
+            c01.intoArray(c, r + L);
+            r += ldc;
+            c10.intoArray(c, r);
+            c11.intoArray(c, r + L);
+            r += ldc;
+            c20.intoArray(c, r);
+            c21.intoArray(c, r + L);
+            r += ldc;
+            c30.intoArray(c, r);
+            c31.intoArray(c, r + L);
+            r += ldc;
+            c40.intoArray(c, r);
+            c41.intoArray(c, r + L);
+            r += ldc;
+            c50.intoArray(c, r);
+            c51.intoArray(c, r + L);
+        }
     }
 
     /** The kernel for a partial tile (mr < MR or nr < NR): full tile into scratch, valid part added to C. */
-    static void kernelEdge(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] c, int cOff, int ldc, int mr, int nr, float[] tile) {
-        java.util.Arrays.fill(tile, 0f);
-        kernel(pa, aOff, pb, bOff, kc, tile, 0, NR);
+    static void kernelEdge(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] c, int cOff, int ldc, int mr, int nr, float[] tile, boolean add) {
+        kernel(pa, aOff, pb, bOff, kc, tile, 0, NR, false);
         for (int r = 0; r < mr; r++) {
             int cr = cOff + r * ldc, tr = r * NR;
-            for (int j = 0; j < nr; j++) c[cr + j] += tile[tr + j];
+            if (add) {
+                for (int j = 0; j < nr; j++) c[cr + j] += tile[tr + j];
+            } else {
+                System.arraycopy(tile, tr, c, cr, nr);
+            }
         }
     }
 }
