@@ -1,6 +1,7 @@
 package dev.tessera.examples;
 
 import dev.tessera.examples.bench.BenchCommand;
+import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -12,11 +13,11 @@ import picocli.CommandLine.Command;
         version = "Tessera 0.1.0-SNAPSHOT",
         description = "Pure-Java engine to train and fine-tune small transformer models.",
         subcommands = {DemoCommand.class, DevicesCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
-public final class Main implements Runnable {
+public final class Main implements Callable<Integer> {
 
     @Override
-    public void run() {
-        new DemoCommand().call();
+    public Integer call() throws Exception {
+        return new DemoCommand().call();
     }
 
     public static void main(String[] args) {
