@@ -99,7 +99,7 @@ public final class NDArray implements AutoCloseable {
 
     public static NDArray full(Device device, DType dtype, double value, int... shape) {
         NDArray a = zeros(device, dtype, shape);
-        if (value != 0.0) a.backend().fill(a, value);
+        if (Double.doubleToRawLongBits(value) != 0) a.backend().fill(a, value); // -0.0 must be written too
         return a;
     }
 

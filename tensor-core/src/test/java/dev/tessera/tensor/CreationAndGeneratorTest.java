@@ -35,6 +35,8 @@ class CreationAndGeneratorTest {
         assertEquals(1, s.numel());
         assertEquals(4.0, s.item());
         assertEquals(0, NDArray.zeros(DType.F32, 0, 5).numel());
+        assertEquals(0x80000000, Float.floatToRawIntBits(NDArray.full(DType.F32, -0.0, 1).toFloatArray()[0]), "full keeps the sign of zero");
+        assertTrue(Float.isNaN(NDArray.full(DType.F32, Double.NaN, 1).toFloatArray()[0]));
     }
 
     @Test
