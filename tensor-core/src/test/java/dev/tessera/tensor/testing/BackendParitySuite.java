@@ -131,6 +131,26 @@ public abstract class BackendParitySuite {
         return r.dtype().isFloating() ? r : REF.copy(r, DType.F64);
     }
 
+    // ---- memory ---------------------------------------------------------------------------
+
+    @Property(tries = 30, shrinking = ShrinkingMode.OFF)
+    public void hostTransfers(@ForAll long seed) {
+        Generator g = new Generator(seed);
+        DType dtype = pick(g, ALL);
+        int n = RandomArrays.oddSize(g, 129);
+        String ctx = dtype + " n=" + n + " seed " + seed;
+        NDArray zeros = new NDArray(backend().allocate(dtype, n), n);
+        Approx.assertExact("allocate [" + ctx + "]", NDArray.zeros(dtype, n), host(zeros));
+        NDArray values = RandomArrays.random(g, dtype, n);
+        Object hostArray = REF.toHost(values.storage(), 0, n);
+        NDArray uploaded = new NDArray(backend().fromHost(dtype, hostArray), n);
+        Approx.assertExact("fromHost [" + ctx + "]", values, host(uploaded));
+        int offset = (int) g.nextLong(n), count = (int) g.nextLong(n - offset + 1);
+        Object part = backend().toHost(uploaded.storage(), offset, count);
+        NDArray back = new NDArray(CpuStorage.wrap(dtype, part), count);
+        Approx.assertExact("toHost [" + ctx + " offset " + offset + " count " + count + "]", values.narrow(0, offset, count), back);
+    }
+
     // ---- copies ---------------------------------------------------------------------------
 
     @Property(tries = 60, shrinking = ShrinkingMode.OFF)
