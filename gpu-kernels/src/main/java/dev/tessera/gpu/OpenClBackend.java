@@ -516,6 +516,14 @@ public final class OpenClBackend implements Backend {
     }
 
     /** x itself when contiguous at offset 0 (kernels index it directly), else a contiguous copy. */
+    /**
+     * Releases temporaries made by {@link #dense} (or a dtype copy) once their kernels are queued; the
+     * in-order queue guarantees a reuse of the buffer runs after them.
+     */
+    private static void release(NDArray made, NDArray original) {
+        if (made != null && made != original) made.close();
+    }
+
     private NDArray dense(NDArray x) {
         return x == null || (x.isContiguous() && x.offset() == 0) ? x : copy(x, x.dtype());
     }
@@ -534,6 +542,8 @@ public final class OpenClBackend implements Backend {
         launchRows(typed("norm.cl", ROWS, t, "layernorm_fwd"), name, out.numel() / c,
                 st(name, x), view(name, x), st(name, w == null ? x : w), st(name, b == null ? x : b), w == null ? 0 : 1, b == null ? 0 : 1,
                 st(name, out), st(name, mean), st(name, rstd), c, scalarT(t, eps));
+        release(w, weight);
+        release(b, bias);
         return new NormResult(out, mean, rstd);
     }
 
@@ -562,6 +572,9 @@ public final class OpenClBackend implements Backend {
                 dw = null;
             }
         }
+        release(w, weight);
+        release(mu, mean);
+        release(rs, rstd);
         return new NormGrads(dx, dw, db);
     }
 
@@ -578,6 +591,7 @@ public final class OpenClBackend implements Backend {
         if (out.numel() == 0) return new NormResult(out, null, rstd);
         launchRows(typed("norm.cl", ROWS, t, "rmsnorm_fwd"), name, out.numel() / c,
                 st(name, x), view(name, x), st(name, w == null ? x : w), w == null ? 0 : 1, st(name, out), st(name, rstd), c, scalarT(t, eps));
+        release(w, weight);
         return new NormResult(out, null, rstd);
     }
 
@@ -601,6 +615,8 @@ public final class OpenClBackend implements Backend {
                     st(name, gradOut), view(name, gradOut), st(name, x), view(name, x), st(name, rs), st(name, rs), 0,
                     st(name, dw), st(name, dw), 0, rows, c);
         }
+        release(w, weight);
+        release(rs, rstd);
         return new NormGrads(dx, dw, null);
     }
 
@@ -689,6 +705,7 @@ public final class OpenClBackend implements Backend {
                     st(name, dst), view(name, dst), st(name, index), is64(name, index), view(name, index), st(name, s), view(name, s), dim, n, info);
             checkIndexError(info, name, "dst shape " + Shapes.str(dst.shape()) + ", dim " + dim + ", index shape " + Shapes.str(index.shape()), dst.size(dim));
         }
+        release(s, src);
     }
 
     @Override
@@ -705,6 +722,7 @@ public final class OpenClBackend implements Backend {
                     st(name, dst), view(name, dst), st(name, index), is64(name, index), view(name, index), st(name, s), view(name, s), dim, n, info);
             checkIndexError(info, name, "dst shape " + Shapes.str(dst.shape()) + ", dim " + dim + ", index shape " + Shapes.str(index.shape()), dst.size(dim));
         }
+        release(s, src);
     }
 
     @Override
@@ -755,6 +773,7 @@ public final class OpenClBackend implements Backend {
         launch1d(typed("loss.cl", ROWS, t, "ce_bwd"), name, n,
                 st(name, logits), view(name, logits), st(name, targets), is64(name, targets), view(name, targets), st(name, lse),
                 st(name, out), logits.size(1), ignoreIndex, scalarT(t, labelSmoothing), scalarT(t, scale), n);
+        release(lse, logSumExp);
         return out;
     }
 
