@@ -231,7 +231,7 @@ public final class CpuBackend implements Backend {
         switch (t) {
             case F32 -> {
                 float[] x = f32(a), y = f32(b), o = f32(out);
-                it.parallel(GRAIN, (pos, len, offs) -> binaryRunF32(op, x, offs[0], as, y, offs[1], bs, o, pos, len));
+                it.parallel(GRAIN, (pos, len, offs) -> BinaryKernels.run(op, x, offs[0], as, y, offs[1], bs, o, pos, len));
             }
             case F64 -> {
                 double[] x = f64(a), y = f64(b), o = f64(out);
@@ -254,27 +254,6 @@ public final class CpuBackend implements Backend {
             default -> throw unsupported(op.name().toLowerCase(), t);
         }
         return out;
-    }
-
-    /** One run of an F32 binary op; strided operands are packed (a into the output run, b into scratch). */
-    private static void binaryRunF32(BinaryOp op, float[] a, int ao, int as, float[] b, int bo, int bs, float[] o, int oo, int n) {
-        if (as != 0 && as != 1) {
-            for (int i = 0, j = ao; i < n; i++, j += as) o[oo + i] = a[j];
-            a = o;
-            ao = oo;
-            as = 1;
-        }
-        if (bs != 0 && bs != 1) {
-            float[] t = Scratch.floats(n, 0);
-            for (int i = 0, j = bo; i < n; i++, j += bs) t[i] = b[j];
-            b = t;
-            bo = 0;
-            bs = 1;
-        }
-        if (as == 1 && bs == 1) BinaryKernels.vv(op, a, ao, b, bo, o, oo, n);
-        else if (as == 1) BinaryKernels.vs(op, a, ao, b[bo], o, oo, n);
-        else if (bs == 1) BinaryKernels.sv(op, a[ao], b, bo, o, oo, n);
-        else java.util.Arrays.fill(o, oo, oo + n, BinaryKernels.scalar(op, a[ao], b[bo]));
     }
 
     private static void compare(BinaryOp op, Strided it, CpuStorage a, CpuStorage b, byte[] o) {
@@ -328,7 +307,7 @@ public final class CpuBackend implements Backend {
             case F32 -> {
                 float[] v = a.f32(), o = f32(out);
                 float[] sv = {(float) s};
-                it.parallel(GRAIN, (pos, len, offs) -> binaryRunF32(op, v, offs[0], xs, sv, 0, 0, o, pos, len));
+                it.parallel(GRAIN, (pos, len, offs) -> BinaryKernels.run(op, v, offs[0], xs, sv, 0, 0, o, pos, len));
             }
             case F64 -> {
                 double[] v = a.f64(), o = f64(out);

