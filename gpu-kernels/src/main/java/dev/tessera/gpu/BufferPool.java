@@ -39,8 +39,37 @@ final class BufferPool {
         return (b + step - 1) / step * step;
     }
 
-    /** A buffer of at least bytes bytes (contents undefined); its size class is returned in classOut[0]. */
-    synchronized cl_mem acquire(long bytes, long[] classOut) {
+    /**
+     * A buffer of at least bytes bytes (contents undefined); its size class is returned in classOut[0].
+     * When the driver is out of memory, storages that became unreachable without being closed may still
+     * hold buffers: the garbage collector is asked to run (outside the lock, so that the Cleaner can give
+     * them back) and the allocation is tried once more before failing.
+     */
+    cl_mem acquire(long bytes, long[] classOut) {
+        try {
+            return acquireLocked(bytes, classOut);
+        } catch (DriverOutOfMemory first) {
+            System.gc();
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            try {
+                return acquireLocked(bytes, classOut);
+            } catch (DriverOutOfMemory e) {
+                throw new OpenClOutOfMemoryException(deviceLabel + ": out of device memory allocating " + bytes + " bytes ("
+                        + e.getCause().getMessage() + "); " + describe(), e.getCause());
+            }
+        }
+    }
+
+    /** The driver refused a buffer even after the cache was emptied. */
+    private static final class DriverOutOfMemory extends RuntimeException {
+        DriverOutOfMemory(CLException cause) { super(cause); }
+    }
+
+    private synchronized cl_mem acquireLocked(long bytes, long[] classOut) {
         long cls = sizeClass(bytes);
         classOut[0] = cls;
         ArrayDeque<cl_mem> list = free.get(cls);
@@ -72,8 +101,7 @@ final class BufferPool {
                 return clCreateBuffer(context, CL_MEM_READ_WRITE, cls, null, null);
             } catch (CLException e) {
                 driverAllocations--;
-                throw new OpenClOutOfMemoryException(deviceLabel + ": out of device memory allocating " + bytes + " bytes ("
-                        + e.getMessage() + "); " + describe(), e);
+                throw new DriverOutOfMemory(e);
             }
         }
     }
@@ -100,7 +128,7 @@ final class BufferPool {
         return new MemoryStats(bytesInUse, bytesCached, peak, driverAllocations, cacheHits, live);
     }
 
-    private String describe() {
+    private synchronized String describe() {
         MemoryStats s = stats();
         return "allocator: " + s.bytesInUse() + " bytes in use in " + s.liveBuffers() + " buffers, " + s.bytesCached() + " cached";
     }

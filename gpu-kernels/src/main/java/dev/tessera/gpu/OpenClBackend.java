@@ -241,7 +241,17 @@ public final class OpenClBackend implements Backend {
     @Override
     public Storage allocate(DType dtype, int numel) {
         OpenClStorage s = newStorage(dtype, numel);
-        zero(s, (long) numel * dtype.byteSize());
+        try {
+            zero(s, (long) numel * dtype.byteSize());
+        } catch (org.jocl.CLException e) {
+            // Drivers that back buffers lazily report the shortage on first use.
+            s.close();
+            if (e.getStatus() == CL_MEM_OBJECT_ALLOCATION_FAILURE || e.getStatus() == CL_OUT_OF_RESOURCES) {
+                throw new OpenClOutOfMemoryException(label() + ": out of device memory filling a new buffer of " + (long) numel * dtype.byteSize()
+                        + " bytes (" + e.getMessage() + "); " + memoryStats(), e);
+            }
+            throw e;
+        }
         return s;
     }
 
