@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Checks Tessera's OpenCL backend on a machine with a GPU (e.g. a lent NVIDIA H200 box).
 #
-#   gpu-kernels/scripts/device-check.sh prepare DIR [--jlink]
-#       On the development machine: builds the jars and copies into DIR everything the check
-#       needs (application jars, test classes and test libraries, a compiled test runner, this
-#       script). With --jlink it also puts a trimmed Java runtime in DIR/jre (for a box without
-#       a JDK). DIR then travels to the GPU machine (e.g. as a carried path).
+#   gpu-kernels/scripts/device-check.sh prepare DIR [--jlink] [--worktree]
+#       On the development machine: builds the jars from the last commit (git archive HEAD, so
+#       half-edited files do not matter; --worktree builds the working tree instead) and copies
+#       into DIR everything the check needs (application jars, test classes and test libraries, a
+#       compiled test runner, this script). With --jlink it also puts a trimmed Java runtime in
+#       DIR/jre (for a box without a JDK; DIR is then about 51 MB). DIR then travels to the GPU
+#       machine (e.g. as a carried path).
 #   DIR/device-check.sh run DIR [tests|bench|all]
 #       On the GPU machine: prints what is there (nvidia-smi, OpenCL ICDs and loader, clinfo),
 #       makes libOpenCL.so findable for JOCL if only the versioned library or the NVIDIA ICD is
@@ -16,13 +18,23 @@ set -uo pipefail
 mode="${1:-}"
 dir="${2:-}"
 if [ -z "$mode" ] || [ -z "$dir" ]; then
-  sed -n '2,16p' "$0"; exit 2
+  sed -n '2,19p' "$0"; exit 2
 fi
 
 if [ "$mode" = prepare ]; then
   set -e
   root="$(cd "$(dirname "$0")/../.." && pwd)"
   target="${TESSERA_TARGET:-target-devcheck}"
+  jlink_jre=no; worktree=no
+  for opt in "${@:3}"; do
+    case "$opt" in --jlink) jlink_jre=yes ;; --worktree) worktree=yes ;; *) echo "unknown option $opt"; exit 2 ;; esac
+  done
+  if [ "$worktree" = no ]; then
+    export_dir="$(mktemp -d)"
+    git -C "$root" archive HEAD | tar -x -C "$export_dir"
+    echo "building commit $(git -C "$root" rev-parse --short HEAD) in $export_dir"
+    root="$export_dir"
+  fi
   mkdir -p "$dir"
   dir="$(cd "$dir" && pwd)"
   rm -rf "$dir/app" "$dir/lib" "$dir/test-classes" "$dir/runner"
@@ -39,8 +51,8 @@ if [ "$mode" = prepare ]; then
   cp "$root/gpu-kernels/$target/gpu-kernels-"*.jar "$dir/lib/" 2>/dev/null || true
   ls "$dir/lib"/*.jar | grep -v sources >/dev/null
   javac -d "$dir/runner" -cp "$dir/lib/*" "$root/gpu-kernels/scripts/RunOpenClTests.java"
-  cp "$0" "$dir/device-check.sh"
-  if [ "${3:-}" = --jlink ]; then
+  cp "$root/gpu-kernels/scripts/device-check.sh" "$dir/device-check.sh"
+  if [ "$jlink_jre" = yes ]; then
     rm -rf "$dir/jre"
     jlink --add-modules java.base,java.logging,java.management,java.naming,java.xml,java.sql,jdk.unsupported,jdk.incubator.vector \
       --strip-debug --no-header-files --no-man-pages --compress=2 --output "$dir/jre" 2>&1 | grep -v -i warning || true
