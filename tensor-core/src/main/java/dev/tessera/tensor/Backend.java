@@ -51,7 +51,7 @@ public interface Backend {
 
     // ---- elementwise ----------------------------------------------------------------------
 
-    /** op(x); {@code scalar} is POW's exponent and ignored otherwise. Output dtype = x's. */
+    /** op(x); {@code scalar} is POW's exponent (rounded to float for F32 x) and ignored otherwise. Output dtype = x's. */
     NDArray unary(UnaryOp op, NDArray x, double scalar);
 
     /**
@@ -66,7 +66,11 @@ public interface Backend {
      */
     NDArray binary(BinaryOp op, NDArray a, NDArray b);
 
-    /** op(x, s) elementwise with a scalar right operand; dtype of x (BOOL for comparisons). */
+    /**
+     * op(x, s) elementwise with a scalar right operand; dtype of x (BOOL for comparisons). For F32
+     * x the scalar is first rounded to float (math in the input dtype, as torch casts a Python
+     * scalar to the tensor's dtype); integer x with an integral s stays exact.
+     */
     NDArray binaryScalar(BinaryOp op, NDArray x, double s);
 
     /** cond ? a : b, all three already broadcast to one shape; cond is BOOL, a and b one dtype. */

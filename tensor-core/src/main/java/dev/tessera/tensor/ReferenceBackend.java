@@ -345,8 +345,18 @@ public final class ReferenceBackend implements Backend {
             }
             return out;
         }
-        for (int i = 0; i < n; i++) o.setDouble(i, unaryValue(op, get(x, s, i), scalar));
+        double p = inDtype(scalar, x.dtype());
+        for (int i = 0; i < n; i++) o.setDouble(i, unaryValue(op, get(x, s, i), p));
         return out;
+    }
+
+    /**
+     * A scalar operand as the input dtype sees it: rounded to float for F32 (and half) inputs,
+     * since float math is done in the input dtype, as torch casts a Python scalar to the tensor's
+     * dtype (so x == 0.1 is true for x = 0.1f).
+     */
+    static double inDtype(double scalar, DType t) {
+        return t == DType.F32 || t.isHalf() ? (double) (float) scalar : scalar;
     }
 
     @Override
@@ -355,7 +365,8 @@ public final class ReferenceBackend implements Backend {
         CpuStorage s = cpu(x), g = cpu(gradOut);
         NDArray out = newArray(floatOut(x.dtype()), x.shape());
         CpuStorage o = cpu(out);
-        for (int i = 0; i < n; i++) o.setDouble(i, get(gradOut, g, i) * unaryDerivative(op, get(x, s, i), scalar));
+        double p = inDtype(scalar, x.dtype());
+        for (int i = 0; i < n; i++) o.setDouble(i, get(gradOut, g, i) * unaryDerivative(op, get(x, s, i), p));
         return out;
     }
 
@@ -415,8 +426,10 @@ public final class ReferenceBackend implements Backend {
         return out;
     }
 
+    /** s is first rounded to x's dtype when that is F32 (see {@link #inDtype}); integers keep it exact. */
     @Override
-    public NDArray binaryScalar(BinaryOp op, NDArray x, double s) {
+    public NDArray binaryScalar(BinaryOp op, NDArray x, double scalar) {
+        double s = inDtype(scalar, x.dtype());
         int n = x.numel();
         CpuStorage sx = cpu(x);
         DType t = x.dtype();

@@ -149,6 +149,17 @@ class ReferenceBackendTest {
     }
 
     @Test
+    void scalarOperandIsRoundedToTheInputDtype() {
+        NDArray f = NDArray.fromArray(new float[] {0.1f, 1f}, 2);
+        assertArrayEquals(new boolean[] {true, false}, R.binaryScalar(BinaryOp.EQ, f, 0.1).toBooleanArray(), "0.1f == 0.1 as torch");
+        assertArrayEquals(new float[] {0.1f + (float) Math.PI, 1f + (float) Math.PI}, R.binaryScalar(BinaryOp.ADD, f, Math.PI).toFloatArray());
+        NDArray d = NDArray.fromArray(new double[] {0.1, 1}, 2);
+        assertArrayEquals(new boolean[] {true, false}, R.binaryScalar(BinaryOp.EQ, d, 0.1).toBooleanArray());
+        assertArrayEquals(new boolean[] {false, false}, R.binaryScalar(BinaryOp.EQ, d, (float) 0.1).toBooleanArray(), "F64 keeps the scalar exact");
+        assertArrayEquals(new float[] {(float) Math.pow(2, (float) (1.0 / 3))}, R.unary(UnaryOp.POW, NDArray.fromArray(new float[] {2f}, 1), 1.0 / 3).toFloatArray());
+    }
+
+    @Test
     void whereSelects() {
         NDArray c = NDArray.fromArray(new boolean[] {true, false, true});
         NDArray a = NDArray.fromArray(new long[] {1, 2, 3});
