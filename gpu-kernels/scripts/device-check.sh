@@ -6,7 +6,7 @@
 #       half-edited files do not matter; --worktree builds the working tree instead) and copies
 #       into DIR everything the check needs (application jars, test classes and test libraries, a
 #       compiled test runner, this script). With --jlink it also puts a trimmed Java runtime in
-#       DIR/jre (for a box without a JDK; DIR is then about 51 MB). DIR then travels to the GPU
+#       DIR/jre (for a box without a JDK; DIR is then about 50 MB). DIR then travels to the GPU
 #       machine (e.g. as a carried path).
 #   DIR/device-check.sh run DIR [tests|bench|all]
 #       On the GPU machine: prints what is there (nvidia-smi, OpenCL ICDs and loader, clinfo),
@@ -41,12 +41,13 @@ if [ "$mode" = prepare ]; then
   mkdir -p "$dir/app" "$dir/lib" "$dir/test-classes" "$dir/runner"
   # one reactor run, so that sibling modules resolve to their freshly packaged jars
   (cd "$root" && ./mvnw -q -o -Dtessera.target="$target" -pl examples,gpu-kernels -am -DskipTests \
-      package dependency:copy-dependencies -DincludeScope=test -DoutputDirectory="$dir/lib")
+      package dependency:copy-dependencies -DincludeScope=test -DoutputDirectory="$dir/lib" \
+      -DincludeGroupIds=dev.tessera,org.jocl,com.fasterxml.jackson.core,info.picocli,org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian,net.jqwik)
   # the JUnit launcher (surefire brings its own, so it is no project dependency): the platform's version
   pv="$(ls "$dir/lib" | sed -n 's/^junit-platform-engine-\(.*\)\.jar$/\1/p' | head -1)"
   (cd "$root" && ./mvnw -q -o dependency:copy -Dartifact="org.junit.platform:junit-platform-launcher:$pv" -DoutputDirectory="$dir/lib")
+  # the benchmark needs tessera.jar and the libraries above (not the examples' other benchmark engines)
   cp "$root/examples/$target/tessera.jar" "$dir/app/"
-  cp -r "$root/examples/$target/lib" "$dir/app/lib"
   cp -r "$root/gpu-kernels/$target/test-classes/." "$dir/test-classes/"
   cp "$root/gpu-kernels/$target/gpu-kernels-"*.jar "$dir/lib/" 2>/dev/null || true
   ls "$dir/lib"/*.jar | grep -v sources >/dev/null
@@ -54,7 +55,7 @@ if [ "$mode" = prepare ]; then
   cp "$root/gpu-kernels/scripts/device-check.sh" "$dir/device-check.sh"
   if [ "$jlink_jre" = yes ]; then
     rm -rf "$dir/jre"
-    jlink --add-modules java.base,java.logging,java.management,java.naming,java.xml,java.sql,jdk.unsupported,jdk.incubator.vector \
+    jlink --add-modules java.base,java.logging,java.management,java.naming,java.xml,java.sql,jdk.unsupported,jdk.zipfs,jdk.incubator.vector \
       --strip-debug --no-header-files --no-man-pages --compress=2 --output "$dir/jre" 2>&1 | grep -v -i warning || true
   fi
   du -sh "$dir"
@@ -114,7 +115,7 @@ if [ "$what" = all ] || [ "$what" = tests ]; then
 fi
 if [ "$what" = all ] || [ "$what" = bench ]; then
   echo "=== bench opencl"
-  timeout "${BENCH_TIMEOUT:-240}" "$java" "${jflags[@]}" -cp "$dir/app/tessera.jar:$dir/app/lib/*" \
+  timeout "${BENCH_TIMEOUT:-240}" "$java" "${jflags[@]}" -cp "$dir/app/tessera.jar:$dir/lib/*" \
     dev.tessera.examples.bench.OpenClBench --device "${OPENCL_DEVICE:-0}" --iters "${BENCH_ITERS:-10}" --rows "${BENCH_ROWS:-4096}" || rc=1
 fi
 exit $rc
