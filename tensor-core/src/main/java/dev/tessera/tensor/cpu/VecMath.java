@@ -67,7 +67,38 @@ final class VecMath {
             E9 = bc(-1.26551223f), V_SQRT1_2 = bc((float) 0.70710678118654752440), V_INV_SQRT_2PI = bc((float) 0.39894228040143267794);
     static final FloatVector GT_A = bc((float) (-2 * 0.79788456080286535588 * 0.044715)), GT_B = bc((float) (-2 * 0.79788456080286535588));
 
+    /**
+     * Whether {@link #exp} uses the JDK's vector math library ({@code lanewise(EXP)}, SVML on
+     * x86: about 2x faster than {@link #expPoly} here, within 1 ulp) instead of the polynomial.
+     * Chosen when the JDK ships the library (lib/libjsvml.so, bin/jsvml.dll); without it
+     * lanewise(EXP) falls back to one Math.exp per lane. Forced with the system property
+     * tessera.cpu.exp (or TESSERA_CPU_EXP) = svml | poly. The polynomial gives bit-identical
+     * results in interpreted and compiled code; the library only once the JIT has compiled a loop.
+     */
+    static final boolean VECTOR_LIBRARY_EXP = chooseVectorLibraryExp();
+
+    private static boolean chooseVectorLibraryExp() {
+        String v = System.getProperty("tessera.cpu.exp", System.getenv("TESSERA_CPU_EXP"));
+        if (v != null && !v.isBlank()) {
+            if (v.trim().equalsIgnoreCase("svml")) return true;
+            if (v.trim().equalsIgnoreCase("poly")) return false;
+            throw new IllegalArgumentException("TESSERA_CPU_EXP must be 'svml' or 'poly', got '" + v + "'");
+        }
+        java.nio.file.Path home = java.nio.file.Path.of(System.getProperty("java.home", ""));
+        return java.nio.file.Files.exists(home.resolve("lib").resolve("libjsvml.so"))
+                || java.nio.file.Files.exists(home.resolve("bin").resolve("jsvml.dll"));
+    }
+
+    /** Name of the exp implementation in use, for the backend description. */
+    static String expName() {
+        return VECTOR_LIBRARY_EXP ? "exp: JDK vector math library" : "exp: polynomial";
+    }
+
     static FloatVector exp(FloatVector x) {
+        return VECTOR_LIBRARY_EXP ? x.lanewise(VectorOperators.EXP) : expPoly(x);
+    }
+
+    static FloatVector expPoly(FloatVector x) {
         x = x.max(EXP_LO).min(EXP_HI);
         FloatVector fx = x.fma(V_LOG2E, V_MAGIC);
         FloatVector n = fx.sub(V_MAGIC);
