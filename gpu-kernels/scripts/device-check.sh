@@ -75,7 +75,8 @@ echo "=== OpenCL ICDs (/etc/OpenCL/vendors)"
 ls -l /etc/OpenCL/vendors 2>/dev/null && cat /etc/OpenCL/vendors/*.icd 2>/dev/null || echo "no /etc/OpenCL/vendors"
 echo "=== OpenCL libraries"
 libs="$( (ldconfig -p 2>/dev/null | grep -i -E 'libOpenCL|libnvidia-opencl' | awk '{print $NF}'; \
-          find / -xdev \( -name 'libOpenCL.so*' -o -name 'libnvidia-opencl.so*' \) 2>/dev/null) | sort -u)"
+          find /usr /lib /lib64 /opt -maxdepth 5 \( -name 'libOpenCL.so*' -o -name 'libnvidia-opencl.so*' \) 2>/dev/null) \
+        | grep -v '\.gz$' | sort -u)"
 echo "${libs:-none found}"
 
 # JOCL loads the unversioned libOpenCL.so; provide it (and an ICD registry) when the box lacks them.

@@ -31,7 +31,7 @@ import picocli.CommandLine.Option;
         description = "OpenCL kernels beside the CPU backend: GEMM GFLOP/s at GPT-2 shapes, softmax / layer norm / GELU / "
                 + "cross entropy / AdamW times at (rows, 768).")
 public final class OpenClBench implements Callable<Integer> {
-    @Option(names = "--device", defaultValue = "0", description = "OpenCL device index or part of its name (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--device", defaultValue = "0", description = "OpenCL device: index (0, opencl:1) or part of its name (H200, nvidia) (default: ${DEFAULT-VALUE}).")
     String device;
 
     @Option(names = "--rows", defaultValue = "4096", description = "Rows N (tokens) of every shape (default: ${DEFAULT-VALUE}; smaller for a quick run).")
@@ -56,7 +56,8 @@ public final class OpenClBench implements Callable<Integer> {
             System.err.println("tessera bench opencl: " + OpenCl.report());
             return 2;
         }
-        Device dev = device.chars().allMatch(Character::isDigit) ? Device.opencl(Integer.parseInt(device)) : OpenCl.device(device);
+        String d = device.startsWith("opencl:") ? device.substring("opencl:".length()) : device;
+        Device dev = !d.isEmpty() && d.chars().allMatch(Character::isDigit) ? Device.opencl(Integer.parseInt(d)) : OpenCl.device(d);
         OpenClBackend ocl = OpenCl.backend(dev);
         OpenClDeviceInfo info = ocl.info();
         System.out.println("OpenCL device: " + info.describe());
