@@ -55,7 +55,7 @@ final class GemmF32 {
     static final class Buffers {
         float[] packedA = new float[0];
         float[] packedB = new float[0];
-        final float[] edgeTile = new float[MR * NR];
+        final float[] tile = new float[MR * NR];
 
         float[] packedA(int size) {
             if (packedA.length < size) packedA = new float[size];
@@ -140,11 +140,7 @@ final class GemmF32 {
                 for (int ir = 0; ir < mc; ir += MR) {
                     int mr = Math.min(MR, mc - ir);
                     int cOff = cCol + (ic + ir) * n;
-                    if (mr == MR && nr == NR) {
-                        kernel(packedA, ir * kc, packedB, bOff, kc, c, cOff, n, pc > 0);
-                    } else {
-                        kernelEdge(packedA, ir * kc, packedB, bOff, kc, c, cOff, n, mr, nr, buf.edgeTile, pc > 0);
-                    }
+                    kernel(packedA, ir * kc, packedB, bOff, kc, c, cOff, n, mr, nr, buf.tile, pc > 0);
                 }
             }
         }
@@ -223,16 +219,41 @@ final class GemmF32 {
     }
 
     /**
-     * C[MR x NR tile at cOff, row stride ldc] (+)= packed A panel (kc x MR) @ packed B panel (kc x NR):
+     * C[mr x nr tile at cOff, row stride ldc] (+)= packed A panel (kc x MR) @ packed B panel (kc x NR),
      * added to C when add, stored over it otherwise (the first K block, sparing a read of C).
+     * The register tile goes through the small scratch array tile so that the FMA loop stays a
+     * method C2 compiles with every vector op intrinsified (a kernel that also held the C update
+     * grew past C2's inlining budget and ran boxed).
      */
-    static void kernel(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] c, int cOff, int ldc, boolean add) {
-        if (MR == 12) kernel12(pa, aOff, pb, bOff, kc, c, cOff, ldc, add);
-        else kernel6(pa, aOff, pb, bOff, kc, c, cOff, ldc, add);
+    static void kernel(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] c, int cOff, int ldc,
+                       int mr, int nr, float[] tile, boolean add) {
+        if (MR == 12) kernel12(pa, aOff, pb, bOff, kc, tile);
+        else kernel6(pa, aOff, pb, bOff, kc, tile);
+        if (nr == NR) {
+            for (int r = 0; r < mr; r++) {
+                int cr = cOff + r * ldc, tr = r * NR;
+                FloatVector t0 = FloatVector.fromArray(S, tile, tr), t1 = FloatVector.fromArray(S, tile, tr + L);
+                if (add) {
+                    t0 = t0.add(FloatVector.fromArray(S, c, cr));
+                    t1 = t1.add(FloatVector.fromArray(S, c, cr + L));
+                }
+                t0.intoArray(c, cr);
+                t1.intoArray(c, cr + L);
+            }
+        } else {
+            for (int r = 0; r < mr; r++) {
+                int cr = cOff + r * ldc, tr = r * NR;
+                if (add) {
+                    for (int j = 0; j < nr; j++) c[cr + j] += tile[tr + j];
+                } else {
+                    System.arraycopy(tile, tr, c, cr, nr);
+                }
+            }
+        }
     }
 
-    /** The 12 x (2 x L) register tile: C[12 rows at cOff, row stride ldc] += packed A panel (kc x 12) @ packed B panel (kc x 2L). */
-    private static void kernel12(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] c, int cOff, int ldc, boolean add) {
+    /** tile[12 x 2L, row-major] = packed A panel (kc x 12) @ packed B panel (kc x 2L). */
+    private static void kernel12(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -287,84 +308,34 @@ final class GemmF32 {
             c110 = av.fma(b0, c110);
             c111 = av.fma(b1, c111);
         }
-        int r = cOff;
-        if (add) {
-            FloatVector.fromArray(S, c, r).add(c00).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + L).add(c01).intoArray(c, r + L);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).add(c10).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + L).add(c11).intoArray(c, r + L);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).add(c20).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + L).add(c21).intoArray(c, r + L);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).add(c30).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + L).add(c31).intoArray(c, r + L);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).add(c40).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + L).add(c41).intoArray(c, r + L);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).add(c50).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + L).add(c51).intoArray(c, r + L);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).add(c60).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + L).add(c61).intoArray(c, r + L);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).add(c70).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + L).add(c71).intoArray(c, r + L);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).add(c80).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + L).add(c81).intoArray(c, r + L);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).add(c90).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + L).add(c91).intoArray(c, r + L);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).add(c100).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + L).add(c101).intoArray(c, r + L);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).add(c110).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + L).add(c111).intoArray(c, r + L);
-        } else {
-            c00.intoArray(c, r);
-            c01.intoArray(c, r + L);
-            r += ldc;
-            c10.intoArray(c, r);
-            c11.intoArray(c, r + L);
-            r += ldc;
-            c20.intoArray(c, r);
-            c21.intoArray(c, r + L);
-            r += ldc;
-            c30.intoArray(c, r);
-            c31.intoArray(c, r + L);
-            r += ldc;
-            c40.intoArray(c, r);
-            c41.intoArray(c, r + L);
-            r += ldc;
-            c50.intoArray(c, r);
-            c51.intoArray(c, r + L);
-            r += ldc;
-            c60.intoArray(c, r);
-            c61.intoArray(c, r + L);
-            r += ldc;
-            c70.intoArray(c, r);
-            c71.intoArray(c, r + L);
-            r += ldc;
-            c80.intoArray(c, r);
-            c81.intoArray(c, r + L);
-            r += ldc;
-            c90.intoArray(c, r);
-            c91.intoArray(c, r + L);
-            r += ldc;
-            c100.intoArray(c, r);
-            c101.intoArray(c, r + L);
-            r += ldc;
-            c110.intoArray(c, r);
-            c111.intoArray(c, r + L);
-        }
+        c00.intoArray(tile, 0 * L);
+        c01.intoArray(tile, 1 * L);
+        c10.intoArray(tile, 2 * L);
+        c11.intoArray(tile, 3 * L);
+        c20.intoArray(tile, 4 * L);
+        c21.intoArray(tile, 5 * L);
+        c30.intoArray(tile, 6 * L);
+        c31.intoArray(tile, 7 * L);
+        c40.intoArray(tile, 8 * L);
+        c41.intoArray(tile, 9 * L);
+        c50.intoArray(tile, 10 * L);
+        c51.intoArray(tile, 11 * L);
+        c60.intoArray(tile, 12 * L);
+        c61.intoArray(tile, 13 * L);
+        c70.intoArray(tile, 14 * L);
+        c71.intoArray(tile, 15 * L);
+        c80.intoArray(tile, 16 * L);
+        c81.intoArray(tile, 17 * L);
+        c90.intoArray(tile, 18 * L);
+        c91.intoArray(tile, 19 * L);
+        c100.intoArray(tile, 20 * L);
+        c101.intoArray(tile, 21 * L);
+        c110.intoArray(tile, 22 * L);
+        c111.intoArray(tile, 23 * L);
     }
 
-    /** The 6 x (2 x L) register tile: C[6 rows at cOff, row stride ldc] += packed A panel (kc x 6) @ packed B panel (kc x 2L). */
-    private static void kernel6(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] c, int cOff, int ldc, boolean add) {
+    /** tile[6 x 2L, row-major] = packed A panel (kc x 6) @ packed B panel (kc x 2L). */
+    private static void kernel6(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -395,56 +366,17 @@ final class GemmF32 {
             c50 = av.fma(b0, c50);
             c51 = av.fma(b1, c51);
         }
-        int r = cOff;
-        if (add) {
-            FloatVector.fromArray(S, c, r).add(c00).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + L).add(c01).intoArray(c, r + L);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).add(c10).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + L).add(c11).intoArray(c, r + L);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).add(c20).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + L).add(c21).intoArray(c, r + L);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).add(c30).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + L).add(c31).intoArray(c, r + L);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).add(c40).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + L).add(c41).intoArray(c, r + L);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).add(c50).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + L).add(c51).intoArray(c, r + L);
-        } else {
-            c00.intoArray(c, r);
-            c01.intoArray(c, r + L);
-            r += ldc;
-            c10.intoArray(c, r);
-            c11.intoArray(c, r + L);
-            r += ldc;
-            c20.intoArray(c, r);
-            c21.intoArray(c, r + L);
-            r += ldc;
-            c30.intoArray(c, r);
-            c31.intoArray(c, r + L);
-            r += ldc;
-            c40.intoArray(c, r);
-            c41.intoArray(c, r + L);
-            r += ldc;
-            c50.intoArray(c, r);
-            c51.intoArray(c, r + L);
-        }
-    }
-
-    /** The kernel for a partial tile (mr < MR or nr < NR): full tile into scratch, valid part added to C. */
-    static void kernelEdge(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] c, int cOff, int ldc, int mr, int nr, float[] tile, boolean add) {
-        kernel(pa, aOff, pb, bOff, kc, tile, 0, NR, false);
-        for (int r = 0; r < mr; r++) {
-            int cr = cOff + r * ldc, tr = r * NR;
-            if (add) {
-                for (int j = 0; j < nr; j++) c[cr + j] += tile[tr + j];
-            } else {
-                System.arraycopy(tile, tr, c, cr, nr);
-            }
-        }
+        c00.intoArray(tile, 0 * L);
+        c01.intoArray(tile, 1 * L);
+        c10.intoArray(tile, 2 * L);
+        c11.intoArray(tile, 3 * L);
+        c20.intoArray(tile, 4 * L);
+        c21.intoArray(tile, 5 * L);
+        c30.intoArray(tile, 6 * L);
+        c31.intoArray(tile, 7 * L);
+        c40.intoArray(tile, 8 * L);
+        c41.intoArray(tile, 9 * L);
+        c50.intoArray(tile, 10 * L);
+        c51.intoArray(tile, 11 * L);
     }
 }
