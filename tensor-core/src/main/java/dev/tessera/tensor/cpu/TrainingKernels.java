@@ -76,7 +76,7 @@ final class TrainingKernels {
                     for (j = 0; j < up; j += L) se = se.add(VecMath.exp(FloatVector.fromArray(F, a, base + j).sub(mv)));
                     double sumE = se.reduceLanes(VectorOperators.ADD);
                     for (; j < v; j++) sumE += Math.exp(a[base + j] - m);
-                    double logS = Math.log(sumE);
+                    double logS = m == Float.NEGATIVE_INFINITY ? 0 : Math.log(sumE); // an all -inf row: lse -inf, loss NaN
                     lseA[r] = (float) (m + logS);
                     if (tr == ignoreIndex) {
                         lossA[r] = 0f;
@@ -100,7 +100,7 @@ final class TrainingKernels {
                     }
                     double sumE = 0;
                     for (int j = 0; j < v; j++) sumE += Math.exp(a[base + j] - m);
-                    double logS = Math.log(sumE);
+                    double logS = m == Double.NEGATIVE_INFINITY ? 0 : Math.log(sumE); // an all -inf row: lse -inf, loss NaN
                     lseA[r] = m + logS;
                     lossA[r] = tr == ignoreIndex ? 0 : (1 - s) * ((m - a[base + (int) tr]) + logS) + (s != 0 ? s * ((m - sumX / v) + logS) : 0);
                 }
