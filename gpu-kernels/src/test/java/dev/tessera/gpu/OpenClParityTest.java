@@ -438,6 +438,14 @@ class OpenClParityTest {
             Approx.assertClose("ce backward", REF.crossEntropyBackward(logits.array(), targets, r.logSumExp(), -100, smoothing, scale),
                     host(ocl.crossEntropyBackward(onDevice(logits), dev(targets), rd.logSumExp(), -100, smoothing, scale)), tl);
         }
+        // a row of -inf logits: log-sum-exp -inf, loss NaN (0 when ignored), as the reference
+        double inf = Double.NEGATIVE_INFINITY;
+        NDArray special = NDArray.fromArray(DType.F32, new double[] {inf, inf, inf, 1, 2, 3, inf, inf, inf}, 3, 3);
+        NDArray st = NDArray.fromArray(new long[] {0, 2, -100}, 3);
+        CrossEntropyResult rs = REF.crossEntropy(special, st, -100, 0.0), ds = ocl.crossEntropy(dev(special), dev(st), -100, 0.0);
+        Approx.assertClose("ce loss, -inf rows", rs.loss(), host(ds.loss()), Tolerance.of(1e-6, 1e-6));
+        Approx.assertClose("ce lse, -inf rows", rs.logSumExp(), host(ds.logSumExp()), Tolerance.of(1e-6, 1e-6));
+
         NDArray logits = dev(RandomArrays.random(18, DType.F32, 3, 5));
         IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class,
                 () -> ocl.crossEntropy(logits, dev(NDArray.fromArray(new long[] {1, 5, 0}, 3)), -100, 0));

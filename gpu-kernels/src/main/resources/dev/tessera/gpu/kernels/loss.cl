@@ -31,7 +31,7 @@ __kernel void ce_fwd(__global const T* x, const View xv, __global const int* tgt
     se = group_sum(buf, se);
     sx = group_sum(buf, sx);
     if (lid != 0) return;
-    T lse = m + log(se);
+    T lse = m == -INFINITY ? m : m + log(se);   /* an all -inf row: lse -inf (loss NaN unless ignored) */
     lseOut[row] = lse;
     if (t == ignoreIndex) {
         loss[row] = 0;
