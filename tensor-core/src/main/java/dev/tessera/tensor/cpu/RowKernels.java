@@ -70,34 +70,47 @@ final class RowKernels {
     }
 
     static void softmaxRowF32(float[] a, int ai, float[] o, int oi, int c, boolean log) {
+        if (log) logSoftmaxRow(a, ai, o, oi, c);
+        else softmaxRow(a, ai, o, oi, c);
+    }
+
+    /** max pass; exp(x - max) stored and summed; scaled by 1/sum. */
+    private static void softmaxRow(float[] a, int ai, float[] o, int oi, int c) {
         float m = Reductions.maxF32(a, ai, c, true);
         int up = c - c % L;
         FloatVector mv = FloatVector.broadcast(F, m);
         FloatVector acc = FloatVector.zero(F);
         int j = 0;
-        if (log) {
-            for (; j < up; j += L) acc = acc.add(VecMath.exp(FloatVector.fromArray(F, a, ai + j).sub(mv)));
-            double s = acc.reduceLanes(VectorOperators.ADD);
-            for (; j < c; j++) s += Math.exp(a[ai + j] - m);
-            // (x - max) - log(sum): forming max + log(sum) first would lose log(sum) next to a huge max
-            float logS = (float) Math.log(s);
-            FloatVector lv = FloatVector.broadcast(F, logS);
-            for (j = 0; j < up; j += L) FloatVector.fromArray(F, a, ai + j).sub(mv).sub(lv).intoArray(o, oi + j);
-            for (; j < c; j++) o[oi + j] = (a[ai + j] - m) - logS;
-        } else {
-            for (; j < up; j += L) {
-                FloatVector e = VecMath.exp(FloatVector.fromArray(F, a, ai + j).sub(mv));
-                e.intoArray(o, oi + j);
-                acc = acc.add(e);
-            }
-            double s = acc.reduceLanes(VectorOperators.ADD);
-            for (; j < c; j++) {
-                float e = (float) Math.exp(a[ai + j] - m);
-                o[oi + j] = e;
-                s += e;
-            }
-            BinaryKernels.vs(dev.tessera.tensor.BinaryOp.MUL, o, oi, (float) (1.0 / s), o, oi, c);
+        for (; j < up; j += L) {
+            FloatVector e = VecMath.exp(FloatVector.fromArray(F, a, ai + j).sub(mv));
+            e.intoArray(o, oi + j);
+            acc = acc.add(e);
         }
+        double s = acc.reduceLanes(VectorOperators.ADD);
+        for (; j < c; j++) {
+            float e = (float) Math.exp(a[ai + j] - m);
+            o[oi + j] = e;
+            s += e;
+        }
+        FloatVector inv = FloatVector.broadcast(F, (float) (1.0 / s));
+        for (j = 0; j < up; j += L) FloatVector.fromArray(F, o, oi + j).mul(inv).intoArray(o, oi + j);
+        for (; j < c; j++) o[oi + j] *= inv.lane(0);
+    }
+
+    /** max pass; sum of exp(x - max); (x - max) - log(sum) (forming max + log(sum) first would lose log(sum) next to a huge max). */
+    private static void logSoftmaxRow(float[] a, int ai, float[] o, int oi, int c) {
+        float m = Reductions.maxF32(a, ai, c, true);
+        int up = c - c % L;
+        FloatVector mv = FloatVector.broadcast(F, m);
+        FloatVector acc = FloatVector.zero(F);
+        int j = 0;
+        for (; j < up; j += L) acc = acc.add(VecMath.exp(FloatVector.fromArray(F, a, ai + j).sub(mv)));
+        double s = acc.reduceLanes(VectorOperators.ADD);
+        for (; j < c; j++) s += Math.exp(a[ai + j] - m);
+        float logS = (float) Math.log(s);
+        FloatVector lv = FloatVector.broadcast(F, logS);
+        for (j = 0; j < up; j += L) FloatVector.fromArray(F, a, ai + j).sub(mv).sub(lv).intoArray(o, oi + j);
+        for (; j < c; j++) o[oi + j] = (a[ai + j] - m) - logS;
     }
 
     static NDArray softmaxBackward(NDArray y, NDArray g, boolean log) {
