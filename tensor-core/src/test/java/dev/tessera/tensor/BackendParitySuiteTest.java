@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import net.jqwik.api.Property;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -24,7 +25,10 @@ import org.junit.jupiter.api.Test;
 class BackendParitySuiteTest {
 
     @BeforeAll
-    static void scalarCpu() { Backends.useScalarCpu(true); }
+    static void scalarCpu() { ScalarCpu.use(); }
+
+    @AfterAll
+    static void restore() { ScalarCpu.restore(); }
 
     /** Which suite property exercises each Backend method. */
     private static final Map<String, String> PROPERTY_FOR = Map.ofEntries(

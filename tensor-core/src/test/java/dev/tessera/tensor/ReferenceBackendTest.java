@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.function.Function;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -16,6 +18,13 @@ import org.junit.jupiter.api.Test;
  */
 class ReferenceBackendTest {
     private static final ReferenceBackend R = ReferenceBackend.INSTANCE;
+
+    // NDArray.zeros and friends allocate through the default CPU backend: make that the reference
+    @BeforeAll
+    static void scalar() { ScalarCpu.use(); }
+
+    @AfterAll
+    static void restore() { ScalarCpu.restore(); }
 
     private static NDArray f64(double[] v, int... shape) { return NDArray.fromArray(v, shape); }
 
@@ -61,6 +70,14 @@ class ReferenceBackendTest {
         relClose(2.088487583762545e-45, ReferenceBackend.erfc(10), 5e-15, "erfc(10)");
         relClose(5.395865611607901e-176, ReferenceBackend.erfc(20), 5e-14, "erfc(20)");
         relClose(2.1519736712498913e-17, ReferenceBackend.erfc(6), 5e-15, "erfc(6)");
+        // x^2 not exact in double: e^(-x^2) needs the rounding error of x*x back (fma) to stay accurate;
+        // the expected values are for the double nearest the decimal (mpmath.mpf(float), 50 digits)
+        relClose(9.94923478511827e-52, ReferenceBackend.erfc(10.7), 5e-15, "erfc(10.7)");
+        relClose(2.985318180601636e-181, ReferenceBackend.erfc(20.3), 5e-15, "erfc(20.3)");
+        relClose(4.197513816747158e-15, ReferenceBackend.erfc(5.55), 5e-15, "erfc(5.55)");
+        relClose(4.069478844476608e-238, ReferenceBackend.erfc(23.3), 5e-15, "erfc(23.3)"); // x*x off by 4.7e-14
+        relClose(2.21616449634844e-141, ReferenceBackend.erfc(17.9), 5e-15, "erfc(17.9)");
+        relClose(5.5149401896856385e-276, ReferenceBackend.erfc(25.1), 5e-15, "erfc(25.1)");
         assertEquals(0.0, ReferenceBackend.erf(0.0));
         assertEquals(1.0, ReferenceBackend.erf(30.0));
         assertEquals(-1.0, ReferenceBackend.erf(Double.NEGATIVE_INFINITY));
@@ -84,6 +101,15 @@ class ReferenceBackendTest {
         NDArray x = f64(new double[] {1, -1, -5, -10, 3, 0});
         double[] y = R.unary(UnaryOp.GELU, x, 0).toDoubleArray();
         double[] want = {0.8413447460685429, -0.15865525393145705, -1.4332578593959695e-06, -7.619853024160526e-23, 2.99595030590511, 0};
+        double[] tails = R.unary(UnaryOp.GELU, f64(new double[] {-12.3, -7.7}), 0).toDoubleArray();
+        relClose(-5.570309556075305e-34, tails[0], 5e-15, "gelu(-12.3)");
+        relClose(-5.2385498863959505e-14, tails[1], 5e-15, "gelu(-7.7)");
+        double[] far = R.unary(UnaryOp.GELU, f64(new double[] {-25.1, -23.3}), 0).toDoubleArray();
+        relClose(-6.24151707251339e-138, far[0], 5e-15, "gelu(-25.1)");
+        relClose(-5.16473578091614e-119, far[1], 5e-15, "gelu(-23.3)");
+        double[] tailGrads = R.unaryBackward(UnaryOp.GELU, f64(new double[] {-12.3, -7.7}), f64(new double[] {1, 1}), 0).toDoubleArray();
+        relClose(-6.850900949792137e-33, tailGrads[0], 5e-14, "gelu'(-12.3)");
+        relClose(-4.0315611312270337e-13, tailGrads[1], 5e-14, "gelu'(-7.7)");
         for (int i = 0; i < want.length; i++) {
             if (want[i] == 0) assertEquals(0.0, y[i]);
             else relClose(want[i], y[i], 5e-15, "gelu(" + x.getDouble(i) + ")");
@@ -203,6 +229,9 @@ class ReferenceBackendTest {
         assertArrayEquals(new int[] {1, 3}, k.shape());
         assertEquals(DType.I64, k.dtype());
         assertArrayEquals(new long[] {1}, R.argReduce(true, f64(new double[] {0, Double.NaN, 9, Double.NaN}), 0, false).toLongArray(), "first NaN wins");
+        NDArray ints = NDArray.fromArray(new long[] {3, 7, 7, -2, -2, 0}, 6);
+        assertArrayEquals(new long[] {1}, R.argReduce(true, ints, 0, false).toLongArray(), "first of tied integer maxima");
+        assertArrayEquals(new long[] {3}, R.argReduce(false, ints, 0, false).toLongArray(), "first of tied integer minima");
     }
 
     // ---- softmax and norms ------------------------------------------------------------------
