@@ -467,6 +467,10 @@ public final class OpenClBackend implements Backend {
             return out;
         }
         ViewArg v = keptThenReduced(name, x, dims);
+        if (op != ReduceOp.VAR && outN < 64 && r >= twoStageMinRow) {
+            reduceTwoStage(op, x, v, (int) r, out);
+            return out;
+        }
         if (op == ReduceOp.MAX || op == ReduceOp.MIN) {
             launchRows(typed("reduce.cl", NO_PRELUDE, t, "reduce_ext"), "reduce_ext:" + name, outN,
                     st(name, x), v, st(name, out), op == ReduceOp.MAX ? 1 : 0, (int) r);
@@ -476,6 +480,42 @@ public final class OpenClBackend implements Backend {
                     st(name, x), v, st(name, out), code, (int) r);
         }
         return out;
+    }
+
+    /** Rows at least this long, when there are few of them, are reduced in two stages (package-private for tests). */
+    volatile int twoStageMinRow = 1 << 16;
+
+    /**
+     * A few long rows: P partial results per row from P work-groups, then one group per row over the
+     * partials, so that a sum over everything uses the whole device instead of one work-group.
+     */
+    private void reduceTwoStage(ReduceOp op, NDArray x, ViewArg v, int r, NDArray out) {
+        String name = op.name().toLowerCase(Locale.ROOT);
+        DType t = x.dtype();
+        int outN = out.numel();
+        int parts = (int) Math.max(2, Math.min(1024, (long) r / (ctx.rowGroupSize() * 16L)));
+        boolean ext = op == ReduceOp.MAX || op == ReduceOp.MIN;
+        DType partType = ext ? t : (t.isFloating() ? t : DType.I64);
+        try (NDArray partial = newArray(partType, outN, parts)) {
+            launchRows(typed("reduce.cl", NO_PRELUDE, t, ext ? "reduce_partial_ext" : "reduce_partial_sum"), "reduce_partial:" + name,
+                    outN * parts, st(name, x), v, st(name, partial), op == ReduceOp.MAX ? 1 : 0, r, parts);
+            ViewArg pv = ViewArg.contiguous(name, new int[] {outN, parts});
+            if (ext) {
+                launchRows(typed("reduce.cl", NO_PRELUDE, partType, "reduce_ext"), "reduce_ext:" + name, outN,
+                        st(name, partial), pv, st(name, out), op == ReduceOp.MAX ? 1 : 0, parts);
+            } else if (op == ReduceOp.SUM) {
+                launchRows(typed("reduce.cl", NO_PRELUDE, partType, "reduce_acc"), "reduce_acc:" + name, outN,
+                        st(name, partial), pv, st(name, out), 0, parts);
+            } else { // MEAN: the sum of the partials divided by the row length
+                try (NDArray sums = newArray(t, out.shape())) {
+                    launchRows(typed("reduce.cl", NO_PRELUDE, t, "reduce_acc"), "reduce_acc:sum", outN,
+                            st(name, partial), pv, st(name, sums), 0, parts);
+                    int n = outN;
+                    launch1d(typed("elementwise.cl", NO_PRELUDE, t, "binary_scalar"), "binary_scalar:div", n,
+                            st(name, sums), view(name, sums), st(name, out), BinaryOp.DIV.ordinal(), scalarS(t, r), n);
+                }
+            }
+        }
     }
 
     @Override

@@ -238,6 +238,30 @@ class OpenClParityTest {
     }
 
     @Test
+    void longRowsAreReducedInTwoStages() {
+        Generator g = new Generator(31);
+        int saved = ocl.twoStageMinRow;
+        try {
+            ocl.twoStageMinRow = 1000;
+            for (DType t : new DType[] {DType.F32, DType.F64, DType.I32, DType.I64}) {
+                for (ReduceOp op : new ReduceOp[] {ReduceOp.SUM, ReduceOp.MEAN, ReduceOp.MAX, ReduceOp.MIN}) {
+                    if (!t.isFloating() && op == ReduceOp.MEAN) continue;
+                    ViewCase c = RandomArrays.anyView(g, RandomArrays.random(g, t, 3, 129, 41));
+                    for (int[] dims : new int[][] {{0, 1, 2}, {1, 2}, {0, 2}}) {
+                        NDArray expected = REF.reduce(op, c.array(), dims, false);
+                        NDArray actual = host(ocl.reduce(op, onDevice(c), dims, false));
+                        String what = "two-stage " + op + " " + t + " dims " + Arrays.toString(dims) + " of " + c;
+                        if (t.isFloating()) Approx.assertClose(what, expected, actual, t == DType.F64 ? Tolerance.normwise(1e-12, 1e-12) : Tolerance.normwise(1e-5, 1e-5));
+                        else Approx.assertExact(what, expected, actual);
+                    }
+                }
+            }
+        } finally {
+            ocl.twoStageMinRow = saved;
+        }
+    }
+
+    @Test
     void argmaxArgminTakeTheFirstExtreme() {
         Generator g = new Generator(10);
         for (int trial = 0; trial < 10; trial++) {

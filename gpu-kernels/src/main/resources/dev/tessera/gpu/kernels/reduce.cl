@@ -9,6 +9,10 @@
  * reduce_acc(x, xv, out, op, R):  op 0 SUM, 1 MEAN, 4 VAR (population, two passes over the row).
  *                                 out is SUM_T: T for floats, long for integers.
  * reduce_ext(x, xv, out, isMax, R): MAX / MIN into T; a NaN anywhere gives NaN (as Math.max).
+ * Two stages for few long rows (e.g. a sum over everything): reduce_partial_sum / reduce_partial_ext
+ * (x, xv, out, isMax, R, P) give P partial results per row, out [outN, P] contiguous, work-group g
+ * reducing chunk g % P of row g / P (chunk length ceil(R / P)); the host then reduces the partials with
+ * reduce_acc (SUM) or reduce_ext.
  * argreduce(x, xv, out, isMax, R): index (long) of the max / min, the first one on ties; a NaN counts as
  *                                 the extreme (the first NaN wins), agreeing with max's NaN propagation.
  */
@@ -122,4 +126,40 @@ __kernel void argreduce(__global const T* x, const View xv, __global long* out, 
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     if (lid == 0) out[o] = (long) idxs[0];
+}
+
+__kernel void reduce_partial_sum(__global const T* x, const View xv, __global SUM_T* out, const int unused, const int R, const int P) {
+    __local ACC buf[WG];
+    int g = get_group_id(0);
+    int lid = get_local_id(0);
+    int o = g / P, p = g - o * P;
+    int chunk = (R + P - 1) / P;
+    int lo = p * chunk, hi = min(R, lo + chunk);
+    int base = o * R;
+    ACC s = 0;
+    for (int r = lo + lid; r < hi; r += WG) s += (ACC) x[view_pos(&xv, base + r)];
+    ACC total = group_sum(buf, s);
+    if (lid == 0) out[g] = (SUM_T) total;
+}
+
+__kernel void reduce_partial_ext(__global const T* x, const View xv, __global T* out, const int isMax, const int R, const int P) {
+    __local T buf[WG];
+    int g = get_group_id(0);
+    int lid = get_local_id(0);
+    int o = g / P, p = g - o * P;
+    int chunk = (R + P - 1) / P;
+    int lo = p * chunk, hi = min(R, lo + chunk);
+    int base = o * R;
+    T m = x[view_pos(&xv, base + min(lo, R - 1))];
+    for (int r = lo + lid; r < hi; r += WG) {
+        T v = x[view_pos(&xv, base + r)];
+        m = isMax ? max_nan(m, v) : min_nan(m, v);
+    }
+    buf[lid] = m;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = WG / 2; s > 0; s >>= 1) {
+        if (lid < s) buf[lid] = isMax ? max_nan(buf[lid], buf[lid + s]) : min_nan(buf[lid], buf[lid + s]);
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0) out[g] = buf[0];
 }
