@@ -21,6 +21,7 @@ import java.util.Locale;
  * }</pre>
  * Debug: {@code -Dtessera.opencl.debug=true}, {@code TESSERA_OPENCL_DEBUG=1} or {@link #setDebug}
  * prints every kernel launch with its sizes (and each program build) to stderr.
+ * Tuning: {@code -Dtessera.opencl.gemmTile=64|128} forces the GEMM tile (default 128 on GPUs, 64 elsewhere).
  */
 public final class OpenCl {
     private static volatile boolean debug = initialDebug();
