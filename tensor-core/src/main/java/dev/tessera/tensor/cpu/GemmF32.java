@@ -15,21 +15,26 @@ import jdk.incubator.vector.VectorSpecies;
  * L2), then runs the micro-kernel for every (NR panel, MR panel) pair, so one KC x NR panel of B
  * stays in L1 while the MR panels of A stream past it.
  *
- * <p>The micro-kernel holds an MR x NR tile of C in vector registers, NR = 2 vectors: per k it
- * loads two vectors of B, broadcasts MR scalars of A and issues 2 MR FMAs. On AVX-512 (32
- * registers) the tile is 12 x 32 (24 accumulators); on AVX2 (16 registers) 6 x 16 (12).
+ * <p>The micro-kernel holds an MR x NR tile of C in vector registers, NR = NV vectors: per k it
+ * loads NV vectors of B, broadcasts MR scalars of A and issues MR * NV FMAs. On AVX-512 (32
+ * registers) the tile is 8 x 48 (24 accumulators; of the shapes tried, 12 x 32, 6 x 64, 4 x 96,
+ * it ran fastest); on AVX2 (16 registers) 6 x 16 (12 accumulators).
  */
 final class GemmF32 {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int L = S.length();
     /**
-     * Rows of the register tile: 12 (24 accumulators) where the ISA has 32 vector registers
-     * (AVX-512), 6 (12 accumulators) where it has 16 (AVX2 and narrower).
+     * The register tile, rows x vectors: "8x3" (24 accumulators, NR = 3 vectors) where the ISA has
+     * 32 vector registers (AVX-512), "6x2" (12 accumulators) where it has 16 (AVX2 and narrower);
+     * "12x2" is kept for comparison. Chosen with the system property tessera.gemm.tile.
      */
-    static final int MR = rowsOfTile(intProperty("tessera.gemm.mr", L >= 16 ? 12 : 6));
-    static final int NR = 2 * L;
-    /** K block: a KC x NR panel of B (KC * NR * 4 bytes) should sit in L1. */
-    static final int KC = Math.max(1, intProperty("tessera.gemm.kc", 256));
+    static final String TILE = tileProperty(System.getProperty("tessera.gemm.tile", L >= 16 ? "8x3" : "6x2"));
+    static final int MR = Integer.parseInt(TILE.substring(0, TILE.indexOf('x')));
+    /** Vectors per tile row. */
+    static final int NV = Integer.parseInt(TILE.substring(TILE.indexOf('x') + 1));
+    static final int NR = NV * L;
+    /** K block: a KC x NR panel of B (KC * NR * 4 bytes) should sit in L1 beside a panel of A. */
+    static final int KC = Math.max(1, intProperty("tessera.gemm.kc", Math.min(384, Math.max(64, 36864 / (NR * 4) / 16 * 16))));
     /** M block: an MC x KC block of packed A should sit in L2. Multiple of MR. */
     static final int MC = Math.max(1, intProperty("tessera.gemm.mc", 144) / MR) * MR;
     /** Bound on the packed B block (floats); fixes NC = about this / K. */
@@ -70,9 +75,11 @@ final class GemmF32 {
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
-    private static int rowsOfTile(int mr) {
-        if (mr != 6 && mr != 12) throw new IllegalArgumentException("tessera.gemm.mr must be 6 or 12, got " + mr);
-        return mr;
+    private static String tileProperty(String tile) {
+        if (!tile.equals("8x3") && !tile.equals("12x2") && !tile.equals("6x2")) {
+            throw new IllegalArgumentException("tessera.gemm.tile must be 8x3, 12x2 or 6x2, got '" + tile + "'");
+        }
+        return tile;
     }
 
     static int roundUp(int x, int m) { return (x + m - 1) / m * m; }
@@ -196,8 +203,7 @@ final class GemmF32 {
             if (cols == NR && cs == 1) {
                 for (int kk = 0; kk < kc; kk++, d += NR) {
                     int s = colBase + (pc + kk) * rs;
-                    FloatVector.fromArray(S, b, s).intoArray(dst, d);
-                    FloatVector.fromArray(S, b, s + L).intoArray(dst, d + L);
+                    for (int v = 0; v < NR; v += L) FloatVector.fromArray(S, b, s + v).intoArray(dst, d + v);
                 }
             } else if (rs == 1) {
                 // Transposed view: each column is a contiguous run along K.
@@ -227,18 +233,17 @@ final class GemmF32 {
      */
     static void kernel(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] c, int cOff, int ldc,
                        int mr, int nr, float[] tile, boolean add) {
-        if (MR == 12) kernel12(pa, aOff, pb, bOff, kc, tile);
-        else kernel6(pa, aOff, pb, bOff, kc, tile);
+        if (MR == 8) kernel8x3(pa, aOff, pb, bOff, kc, tile);
+        else if (MR == 12) kernel12x2(pa, aOff, pb, bOff, kc, tile);
+        else kernel6x2(pa, aOff, pb, bOff, kc, tile);
         if (nr == NR) {
             for (int r = 0; r < mr; r++) {
                 int cr = cOff + r * ldc, tr = r * NR;
-                FloatVector t0 = FloatVector.fromArray(S, tile, tr), t1 = FloatVector.fromArray(S, tile, tr + L);
-                if (add) {
-                    t0 = t0.add(FloatVector.fromArray(S, c, cr));
-                    t1 = t1.add(FloatVector.fromArray(S, c, cr + L));
+                for (int v = 0; v < NR; v += L) {
+                    FloatVector t = FloatVector.fromArray(S, tile, tr + v);
+                    if (add) t = t.add(FloatVector.fromArray(S, c, cr + v));
+                    t.intoArray(c, cr + v);
                 }
-                t0.intoArray(c, cr);
-                t1.intoArray(c, cr + L);
             }
         } else {
             for (int r = 0; r < mr; r++) {
@@ -252,8 +257,83 @@ final class GemmF32 {
         }
     }
 
+    /** tile[8 x 3L, row-major] = packed A panel (kc x 8) @ packed B panel (kc x 3L). */
+    private static void kernel8x3(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] tile) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c02 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S), c12 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c22 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S), c32 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S), c42 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S), c52 = FloatVector.zero(S);
+        FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S), c62 = FloatVector.zero(S);
+        FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S), c72 = FloatVector.zero(S);
+        for (int kk = 0; kk < kc; kk++) {
+            int ai = aOff + kk * 8;
+            int bi = bOff + kk * (3 * L);
+            FloatVector b0 = FloatVector.fromArray(S, pb, bi);
+            FloatVector b1 = FloatVector.fromArray(S, pb, bi + L);
+            FloatVector b2 = FloatVector.fromArray(S, pb, bi + 2 * L);
+            FloatVector av = FloatVector.broadcast(S, pa[ai]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            c02 = av.fma(b2, c02);
+            av = FloatVector.broadcast(S, pa[ai + 1]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            c12 = av.fma(b2, c12);
+            av = FloatVector.broadcast(S, pa[ai + 2]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            c22 = av.fma(b2, c22);
+            av = FloatVector.broadcast(S, pa[ai + 3]);
+            c30 = av.fma(b0, c30);
+            c31 = av.fma(b1, c31);
+            c32 = av.fma(b2, c32);
+            av = FloatVector.broadcast(S, pa[ai + 4]);
+            c40 = av.fma(b0, c40);
+            c41 = av.fma(b1, c41);
+            c42 = av.fma(b2, c42);
+            av = FloatVector.broadcast(S, pa[ai + 5]);
+            c50 = av.fma(b0, c50);
+            c51 = av.fma(b1, c51);
+            c52 = av.fma(b2, c52);
+            av = FloatVector.broadcast(S, pa[ai + 6]);
+            c60 = av.fma(b0, c60);
+            c61 = av.fma(b1, c61);
+            c62 = av.fma(b2, c62);
+            av = FloatVector.broadcast(S, pa[ai + 7]);
+            c70 = av.fma(b0, c70);
+            c71 = av.fma(b1, c71);
+            c72 = av.fma(b2, c72);
+        }
+        c00.intoArray(tile, 0 * L);
+        c01.intoArray(tile, 1 * L);
+        c02.intoArray(tile, 2 * L);
+        c10.intoArray(tile, 3 * L);
+        c11.intoArray(tile, 4 * L);
+        c12.intoArray(tile, 5 * L);
+        c20.intoArray(tile, 6 * L);
+        c21.intoArray(tile, 7 * L);
+        c22.intoArray(tile, 8 * L);
+        c30.intoArray(tile, 9 * L);
+        c31.intoArray(tile, 10 * L);
+        c32.intoArray(tile, 11 * L);
+        c40.intoArray(tile, 12 * L);
+        c41.intoArray(tile, 13 * L);
+        c42.intoArray(tile, 14 * L);
+        c50.intoArray(tile, 15 * L);
+        c51.intoArray(tile, 16 * L);
+        c52.intoArray(tile, 17 * L);
+        c60.intoArray(tile, 18 * L);
+        c61.intoArray(tile, 19 * L);
+        c62.intoArray(tile, 20 * L);
+        c70.intoArray(tile, 21 * L);
+        c71.intoArray(tile, 22 * L);
+        c72.intoArray(tile, 23 * L);
+    }
+
     /** tile[12 x 2L, row-major] = packed A panel (kc x 12) @ packed B panel (kc x 2L). */
-    private static void kernel12(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] tile) {
+    private static void kernel12x2(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -335,7 +415,7 @@ final class GemmF32 {
     }
 
     /** tile[6 x 2L, row-major] = packed A panel (kc x 6) @ packed B panel (kc x 2L). */
-    private static void kernel6(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] tile) {
+    private static void kernel6x2(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
