@@ -294,8 +294,9 @@ public final class CpuBackend implements Backend {
             byte[] o = cpu(out).bool();
             if (t == DType.F32) {
                 float[] v = a.f32();
+                double sf = (float) s; // the scalar as an F32 input sees it (x == 0.1 holds for x = 0.1f)
                 it.parallel(GRAIN, (pos, len, offs) -> {
-                    for (int i = 0, j = offs[0]; i < len; i++, j += xs) o[pos + i] = (byte) (BinaryKernels.compare(op, (double) v[j], s) ? 1 : 0);
+                    for (int i = 0, j = offs[0]; i < len; i++, j += xs) o[pos + i] = (byte) (BinaryKernels.compare(op, (double) v[j], sf) ? 1 : 0);
                 });
             } else {
                 it.parallel(GRAIN, (pos, len, offs) -> {

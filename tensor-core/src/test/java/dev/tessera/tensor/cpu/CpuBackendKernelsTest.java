@@ -531,6 +531,13 @@ class CpuBackendKernelsTest {
     }
 
     @Test
+    void f32ScalarOperandsAreRoundedToFloat() {
+        NDArray x = f32(new float[] {0.1f, 0.2f, 0.3f}, 3);
+        assertArrayEquals(new boolean[] {true, false, false}, B.binaryScalar(BinaryOp.EQ, x, 0.1).toBooleanArray());
+        assertArrayEquals(new boolean[] {false, true, true}, B.binaryScalar(BinaryOp.GT, x, 0.1).toBooleanArray());
+    }
+
+    @Test
     void describeIsOneLineWithSpeciesAndThreads() {
         Parallel.setThreads(3);
         String d = B.describe();
