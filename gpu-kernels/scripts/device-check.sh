@@ -94,10 +94,13 @@ if ! echo "$libs" | grep -q -E '/libOpenCL\.so$'; then
   fi
 fi
 export LD_LIBRARY_PATH="$shim${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-if [ -z "$(ls /etc/OpenCL/vendors/*.icd 2>/dev/null)" ] && [ -n "$nvicd" ]; then
+# The NVIDIA library may be installed without an ICD file naming it (seen on a lent H200 box whose
+# /etc/OpenCL/vendors held only pocl.icd): register it beside whatever ICDs are there.
+if [ -n "$nvicd" ] && ! grep -q -s nvidia /etc/OpenCL/vendors/*.icd; then
+  cp /etc/OpenCL/vendors/*.icd "$shim/vendors/" 2>/dev/null || true
   echo "$nvicd" > "$shim/vendors/nvidia.icd"
-  export OCL_ICD_VENDORS="$shim/vendors" OCL_ICD_FILENAMES="$nvicd"
-  echo "shim: ICD registry $shim/vendors/nvidia.icd -> $nvicd"
+  export OCL_ICD_VENDORS="$shim/vendors"
+  echo "shim: ICD registry $shim/vendors (nvidia.icd -> $nvicd)"
 fi
 if command -v clinfo >/dev/null 2>&1; then echo "=== clinfo -l"; clinfo -l; fi
 
