@@ -21,7 +21,7 @@ public final class DevicesCommand implements Callable<Integer> {
         }
         List<String> found = opencl.listDevices();
         if (found.isEmpty()) {
-            System.out.println("opencl: no devices found");
+            System.out.println("opencl: none usable: " + opencl.unavailableReason());
         }
         for (int i = 0; i < found.size(); i++) {
             System.out.println("opencl:" + i + ": " + found.get(i));

@@ -19,6 +19,9 @@ public final class OpenClBackendProvider implements BackendProvider {
     }
 
     @Override
+    public String unavailableReason() { return OpenCl.unavailableReason(); }
+
+    @Override
     public Backend open(int index) {
         return OPEN.computeIfAbsent(index, OpenClBackend::open);
     }

@@ -15,6 +15,14 @@ public interface BackendProvider {
     List<String> listDevices();
 
     /**
+     * Why no device of this kind can be used (what is missing, what to install), or null when at
+     * least one device was found.
+     */
+    default String unavailableReason() {
+        return listDevices().isEmpty() ? "no " + kind() + " devices found" : null;
+    }
+
+    /**
      * The backend for device index i of this kind. Throws with a message naming what is missing
      * (no platform, no such index, driver to install) when it cannot be opened.
      */
