@@ -76,6 +76,7 @@ public final class NDArray implements AutoCloseable {
 
     /** Whether the elements lie row-major without gaps starting at offset. */
     public boolean isContiguous() {
+        if (numel() == 0) return true; // no element to be out of place
         int expected = 1;
         for (int i = shape.length - 1; i >= 0; i--) {
             if (shape[i] != 1 && strides[i] != expected) return false;
