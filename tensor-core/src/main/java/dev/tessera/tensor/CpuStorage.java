@@ -39,6 +39,23 @@ public final class CpuStorage extends Storage {
         return new CpuStorage(dtype, len, array);
     }
 
+    /** New storage holding a copy of a host array whose component type matches the dtype. */
+    public static CpuStorage copyOf(DType dtype, Object hostArray) {
+        CpuStorage src = wrap(dtype, hostArray);
+        CpuStorage dst = allocate(dtype, src.size());
+        System.arraycopy(hostArray, 0, dst.array, 0, src.size());
+        return dst;
+    }
+
+    /** A new host array (of the dtype's Java type) with count elements copied from offset. */
+    public Object copyRange(int offset, int count) {
+        checkOpen();
+        CpuStorage out = allocate(dtype(), count);
+        // An empty view may carry any offset (nothing is read through it).
+        if (count > 0) System.arraycopy(array, offset, out.array, 0, count);
+        return out.array;
+    }
+
     @Override
     public Device device() { return Device.CPU; }
 

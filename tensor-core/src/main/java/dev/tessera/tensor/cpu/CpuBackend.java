@@ -51,19 +51,12 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Storage fromHost(DType dtype, Object hostArray) {
-        CpuStorage src = CpuStorage.wrap(dtype, hostArray);
-        CpuStorage dst = CpuStorage.allocate(dtype, src.size());
-        System.arraycopy(hostArray, 0, dst.array(), 0, src.size());
-        return dst;
+        return CpuStorage.copyOf(dtype, hostArray);
     }
 
     @Override
     public Object toHost(Storage storage, int offset, int count) {
-        CpuStorage s = (CpuStorage) storage;
-        s.checkOpen();
-        CpuStorage out = CpuStorage.allocate(s.dtype(), count);
-        if (count > 0) System.arraycopy(s.array(), offset, out.array(), 0, count); // an empty view may have any offset
-        return out.array();
+        return ((CpuStorage) storage).copyRange(offset, count);
     }
 
     // ---- helpers --------------------------------------------------------------------------
