@@ -39,6 +39,12 @@ final class GemmF32 {
     static final int MC = Math.max(1, intProperty("tessera.gemm.mc", 144) / MR) * MR;
     /** Bound on the packed B block (floats); fixes NC = about this / K. */
     static final int B_BLOCK_FLOATS = Math.max(1 << 16, intProperty("tessera.gemm.bblock", 4 << 20));
+    /**
+     * Floats skipped at the start of the packed-B buffer. A large float[] starts 16 bytes past a
+     * heap-region boundary, so 12 floats puts the packed panels on 64-byte boundaries and keeps
+     * AVX-512 loads of B from straddling cache lines.
+     */
+    static final int B_PAD = Math.max(0, intProperty("tessera.gemm.bpad", 12));
     /** Below this many multiply-adds a product runs on the calling thread only. */
     static final long PARALLEL_FLOPS = 1L << 18;
     /** Batched products below this many multiply-adds per matrix run one matrix per task. */
@@ -97,7 +103,7 @@ final class GemmF32 {
         // NC: split N into equal blocks (multiples of NR) whose packed B fits the budget.
         int nBlocks = (int) Math.max(1, ((long) roundUp(n, NR) * k + B_BLOCK_FLOATS - 1) / B_BLOCK_FLOATS);
         int nc = roundUp((n + nBlocks - 1) / nBlocks, NR);
-        float[] packedB = own.packedB(nc * k);
+        float[] packedB = own.packedB(B_PAD + nc * k);
         int mBlocks = (m + MC - 1) / MC;
 
         for (int jc = 0; jc < n; jc += nc) {
@@ -139,7 +145,7 @@ final class GemmF32 {
         for (int pc = 0; pc < k; pc += KC) {
             int kc = Math.min(KC, k - pc);
             packA(a, offA + ic * rsA + pc * csA, rsA, csA, mc, kc, packedA);
-            int bBlock = pc * ncPad; // K blocks before this one hold pc rows of ncPad columns
+            int bBlock = B_PAD + pc * ncPad; // K blocks before this one hold pc rows of ncPad columns
             for (int q = q0; q < q1; q++) {
                 int nr = Math.min(NR, ncCur - q * NR);
                 int bOff = bBlock + q * kc * NR;
@@ -199,7 +205,7 @@ final class GemmF32 {
         int colBase = base + q * NR * cs;
         for (int pc = 0; pc < k; pc += KC) {
             int kc = Math.min(KC, k - pc);
-            int d = pc * ncPad + q * kc * NR;
+            int d = B_PAD + pc * ncPad + q * kc * NR;
             if (cols == NR && cs == 1) {
                 for (int kk = 0; kk < kc; kk++, d += NR) {
                     int s = colBase + (pc + kk) * rs;
