@@ -15,8 +15,8 @@ import jdk.incubator.vector.VectorOperators;
 
 /**
  * Fused kernels over the last dim C of contiguous [N, C] arrays (N = all leading dims), one row
- * per step, rows in parallel. Softmax: a max pass, an exp-and-sum pass writing the output, a
- * scale pass (the row is still in cache). Norms: statistics and output in one sweep per row;
+ * per step, rows in parallel. Softmax: an exp-and-sum pass writing the output (which also takes
+ * the next row's max), a scale pass (the row is still in cache). Norms: statistics and output in one sweep per row;
  * their backward accumulates the weight and bias gradients per task and sums the tasks in order.
  */
 final class RowKernels {
@@ -42,9 +42,7 @@ final class RowKernels {
         int xo = x.offset();
         if (x.dtype() == DType.F32) {
             float[] a = CpuBackend.f32(x), o = CpuBackend.f32(out);
-            Parallel.forRange(n, rowGrain(c, CpuBackend.GRAIN_HEAVY), (r0, r1) -> {
-                for (int r = r0; r < r1; r++) softmaxRowF32(a, xo + r * c, o, r * c, c, log);
-            });
+            Parallel.forRange(n, rowGrain(c, CpuBackend.GRAIN_HEAVY), (r0, r1) -> softmaxRowsF32(a, xo, o, c, r0, r1, log));
         } else if (x.dtype() == DType.F64) {
             double[] a = CpuBackend.f64(x), o = CpuBackend.f64(out);
             Parallel.forRange(n, rowGrain(c, CpuBackend.GRAIN_HEAVY), (r0, r1) -> {
@@ -69,48 +67,82 @@ final class RowKernels {
         return out;
     }
 
-    static void softmaxRowF32(float[] a, int ai, float[] o, int oi, int c, boolean log) {
-        if (log) logSoftmaxRow(a, ai, o, oi, c);
-        else softmaxRow(a, ai, o, oi, c);
+    /**
+     * Softmax or log-softmax of rows [r0, r1) of a contiguous [N, C] block at offset xo into o
+     * (offset 0). Software-pipelined: the max of row r + 1 is taken inside row r's exp pass, so
+     * that the next row's first (memory-bound) read overlaps this row's exp work instead of
+     * running as a separate pass. The result does not depend on where rows are split.
+     */
+    static void softmaxRowsF32(float[] a, int xo, float[] o, int c, int r0, int r1, boolean log) {
+        if (r0 >= r1) return;
+        int up = c - c % L;
+        FloatVector negInf = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        float m = rowMaxF32(a, xo + r0 * c, c);
+        for (int r = r0; r < r1; r++) {
+            int ai = xo + r * c, oi = r * c, ni = ai + c;
+            boolean more = r + 1 < r1;
+            FloatVector mv = FloatVector.broadcast(F, m);
+            FloatVector acc = FloatVector.zero(F), nextMax = negInf;
+            int j = 0;
+            if (more) {
+                if (log) {
+                    for (; j < up; j += L) {
+                        nextMax = nextMax.max(FloatVector.fromArray(F, a, ni + j));
+                        acc = acc.add(VecMath.exp(FloatVector.fromArray(F, a, ai + j).sub(mv)));
+                    }
+                } else {
+                    for (; j < up; j += L) {
+                        nextMax = nextMax.max(FloatVector.fromArray(F, a, ni + j));
+                        FloatVector e = VecMath.exp(FloatVector.fromArray(F, a, ai + j).sub(mv));
+                        e.intoArray(o, oi + j);
+                        acc = acc.add(e);
+                    }
+                }
+            } else {
+                if (log) {
+                    for (; j < up; j += L) acc = acc.add(VecMath.exp(FloatVector.fromArray(F, a, ai + j).sub(mv)));
+                } else {
+                    for (; j < up; j += L) {
+                        FloatVector e = VecMath.exp(FloatVector.fromArray(F, a, ai + j).sub(mv));
+                        e.intoArray(o, oi + j);
+                        acc = acc.add(e);
+                    }
+                }
+            }
+            double s = acc.reduceLanes(VectorOperators.ADD);
+            for (; j < c; j++) {
+                float e = (float) Math.exp(a[ai + j] - m);
+                if (!log) o[oi + j] = e;
+                s += e;
+            }
+            if (log) {
+                // (x - max) - log(sum): forming max + log(sum) first would lose log(sum) next to a huge max
+                float logS = (float) Math.log(s);
+                FloatVector lv = FloatVector.broadcast(F, logS);
+                for (j = 0; j < up; j += L) FloatVector.fromArray(F, a, ai + j).sub(mv).sub(lv).intoArray(o, oi + j);
+                for (; j < c; j++) o[oi + j] = (a[ai + j] - m) - logS;
+            } else {
+                float invS = (float) (1.0 / s);
+                FloatVector inv = FloatVector.broadcast(F, invS);
+                for (j = 0; j < up; j += L) FloatVector.fromArray(F, o, oi + j).mul(inv).intoArray(o, oi + j);
+                for (; j < c; j++) o[oi + j] *= invS;
+            }
+            if (more) {
+                float nm = nextMax.reduceLanes(VectorOperators.MAX);
+                for (j = up; j < c; j++) nm = Math.max(nm, a[ni + j]);
+                m = nm;
+            }
+        }
     }
 
-    /** max pass; exp(x - max) stored and summed; scaled by 1/sum. */
-    private static void softmaxRow(float[] a, int ai, float[] o, int oi, int c) {
-        float m = Reductions.maxF32(a, ai, c, true);
+    /** Max of a[off, off + c) (c >= 1), in the same order as the pipelined max in {@link #softmaxRowsF32}. */
+    private static float rowMaxF32(float[] a, int off, int c) {
         int up = c - c % L;
-        FloatVector mv = FloatVector.broadcast(F, m);
-        FloatVector acc = FloatVector.zero(F);
-        int j = 0;
-        for (; j < up; j += L) {
-            FloatVector e = VecMath.exp(FloatVector.fromArray(F, a, ai + j).sub(mv));
-            e.intoArray(o, oi + j);
-            acc = acc.add(e);
-        }
-        double s = acc.reduceLanes(VectorOperators.ADD);
-        for (; j < c; j++) {
-            float e = (float) Math.exp(a[ai + j] - m);
-            o[oi + j] = e;
-            s += e;
-        }
-        FloatVector inv = FloatVector.broadcast(F, (float) (1.0 / s));
-        for (j = 0; j < up; j += L) FloatVector.fromArray(F, o, oi + j).mul(inv).intoArray(o, oi + j);
-        for (; j < c; j++) o[oi + j] *= inv.lane(0);
-    }
-
-    /** max pass; sum of exp(x - max); (x - max) - log(sum) (forming max + log(sum) first would lose log(sum) next to a huge max). */
-    private static void logSoftmaxRow(float[] a, int ai, float[] o, int oi, int c) {
-        float m = Reductions.maxF32(a, ai, c, true);
-        int up = c - c % L;
-        FloatVector mv = FloatVector.broadcast(F, m);
-        FloatVector acc = FloatVector.zero(F);
-        int j = 0;
-        for (; j < up; j += L) acc = acc.add(VecMath.exp(FloatVector.fromArray(F, a, ai + j).sub(mv)));
-        double s = acc.reduceLanes(VectorOperators.ADD);
-        for (; j < c; j++) s += Math.exp(a[ai + j] - m);
-        float logS = (float) Math.log(s);
-        FloatVector lv = FloatVector.broadcast(F, logS);
-        for (j = 0; j < up; j += L) FloatVector.fromArray(F, a, ai + j).sub(mv).sub(lv).intoArray(o, oi + j);
-        for (; j < c; j++) o[oi + j] = (a[ai + j] - m) - logS;
+        FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (int j = 0; j < up; j += L) acc = acc.max(FloatVector.fromArray(F, a, off + j));
+        float m = acc.reduceLanes(VectorOperators.MAX);
+        for (int j = up; j < c; j++) m = Math.max(m, a[off + j]);
+        return m;
     }
 
     static NDArray softmaxBackward(NDArray y, NDArray g, boolean log) {
