@@ -53,40 +53,8 @@ final class TrainingKernels {
         if (t == DType.F32) {
             float[] a = CpuBackend.f32(logits), lossA = CpuBackend.f32(loss), lseA = CpuBackend.f32(lse);
             int up = v - v % L;
-            Parallel.forRange(n, RowKernels.rowGrain(v, CpuBackend.GRAIN_HEAVY), (r0, r1) -> {
-                for (int r = r0; r < r1; r++) {
-                    int base = lo + r * v;
-                    long tr = target(ts, to, r);
-                    // pass 1: max (and the sum of logits when smoothing)
-                    FloatVector mx = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY), sx = FloatVector.zero(F);
-                    int j = 0;
-                    for (; j < up; j += L) {
-                        FloatVector x = FloatVector.fromArray(F, a, base + j);
-                        mx = mx.max(x);
-                        if (s != 0) sx = sx.add(x);
-                    }
-                    float m = mx.reduceLanes(VectorOperators.MAX);
-                    double sumX = s != 0 ? sx.reduceLanes(VectorOperators.ADD) : 0;
-                    for (; j < v; j++) {
-                        m = Math.max(m, a[base + j]);
-                        sumX += a[base + j];
-                    }
-                    // pass 2: sum of exp(x - max)
-                    FloatVector mv = FloatVector.broadcast(F, m), se = FloatVector.zero(F);
-                    for (j = 0; j < up; j += L) se = se.add(VecMath.exp(FloatVector.fromArray(F, a, base + j).sub(mv)));
-                    double sumE = se.reduceLanes(VectorOperators.ADD);
-                    for (; j < v; j++) sumE += Math.exp(a[base + j] - m);
-                    double logS = m == Float.NEGATIVE_INFINITY ? 0 : Math.log(sumE); // an all -inf row: lse -inf, loss NaN
-                    lseA[r] = (float) (m + logS);
-                    if (tr == ignoreIndex) {
-                        lossA[r] = 0f;
-                    } else {
-                        // (max - x) + log(sum): a huge max would swallow log(sum) if added first
-                        double xt = a[base + (int) tr];
-                        lossA[r] = (float) ((1 - s) * ((m - xt) + logS) + (s != 0 ? s * ((m - sumX / v) + logS) : 0));
-                    }
-                }
-            });
+            Parallel.forRange(n, RowKernels.rowGrain(v, CpuBackend.GRAIN_HEAVY),
+                    (r0, r1) -> crossEntropyRowsF32(a, lo, v, ts, to, ignoreIndex, s, lossA, lseA, r0, r1));
         } else {
             double[] a = CpuBackend.f64(logits), lossA = CpuBackend.f64(loss), lseA = CpuBackend.f64(lse);
             Parallel.forRange(n, RowKernels.rowGrain(v, CpuBackend.GRAIN_HEAVY), (r0, r1) -> {
@@ -107,6 +75,71 @@ final class TrainingKernels {
             });
         }
         return new CrossEntropyResult(loss, lse, valid);
+    }
+
+    /**
+     * Loss and log-sum-exp of rows [r0, r1) of contiguous F32 logits [N, V] at offset lo.
+     * Software-pipelined: row r + 1's max (and logit sum, with smoothing) is taken inside row r's
+     * exp-sum pass, so the next row's first memory-bound read overlaps the exp work. The first
+     * row of a range uses the same accumulation order, so results do not depend on the split.
+     */
+    private static void crossEntropyRowsF32(float[] a, int lo, int v, CpuStorage ts, int to, long ignoreIndex, double s,
+                                            float[] lossA, float[] lseA, int r0, int r1) {
+        if (r0 >= r1) return;
+        int up = v - v % L;
+        FloatVector negInf = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY), zero = FloatVector.zero(F);
+        boolean smooth = s != 0;
+        // row r0's max and logit sum
+        FloatVector mx = negInf, sx = zero;
+        int base0 = lo + r0 * v;
+        for (int j = 0; j < up; j += L) {
+            FloatVector x = FloatVector.fromArray(F, a, base0 + j);
+            mx = mx.max(x);
+            if (smooth) sx = sx.add(x);
+        }
+        for (int r = r0; r < r1; r++) {
+            int base = lo + r * v, next = base + v;
+            boolean more = r + 1 < r1;
+            float m = mx.reduceLanes(VectorOperators.MAX);
+            double sumX = smooth ? sx.reduceLanes(VectorOperators.ADD) : 0;
+            for (int j = up; j < v; j++) {
+                m = Math.max(m, a[base + j]);
+                sumX += a[base + j];
+            }
+            FloatVector mv = FloatVector.broadcast(F, m), se = zero;
+            mx = negInf;
+            sx = zero;
+            int j = 0;
+            if (more) {
+                if (smooth) {
+                    for (; j < up; j += L) {
+                        FloatVector x = FloatVector.fromArray(F, a, next + j);
+                        mx = mx.max(x);
+                        sx = sx.add(x);
+                        se = se.add(VecMath.exp(FloatVector.fromArray(F, a, base + j).sub(mv)));
+                    }
+                } else {
+                    for (; j < up; j += L) {
+                        mx = mx.max(FloatVector.fromArray(F, a, next + j));
+                        se = se.add(VecMath.exp(FloatVector.fromArray(F, a, base + j).sub(mv)));
+                    }
+                }
+            } else {
+                for (; j < up; j += L) se = se.add(VecMath.exp(FloatVector.fromArray(F, a, base + j).sub(mv)));
+            }
+            double sumE = se.reduceLanes(VectorOperators.ADD);
+            for (; j < v; j++) sumE += Math.exp(a[base + j] - m);
+            double logS = m == Float.NEGATIVE_INFINITY ? 0 : Math.log(sumE); // an all -inf row: lse -inf, loss NaN
+            lseA[r] = (float) (m + logS);
+            long tr = target(ts, to, r);
+            if (tr == ignoreIndex) {
+                lossA[r] = 0f;
+            } else {
+                // (max - x) + log(sum): a huge max would swallow log(sum) if added first
+                double xt = a[base + (int) tr];
+                lossA[r] = (float) ((1 - s) * ((m - xt) + logS) + (smooth ? s * ((m - sumX / v) + logS) : 0));
+            }
+        }
     }
 
     /** scale * (softmax(logits) - target distribution), zero rows for ignored targets. */
