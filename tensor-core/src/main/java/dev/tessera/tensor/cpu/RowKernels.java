@@ -308,51 +308,11 @@ final class RowKernels {
             float[] xa = CpuBackend.f32(x), ga = CpuBackend.f32(g), o = CpuBackend.f32(dx), rs = CpuBackend.f32(rstd);
             float[] ms = mean == null ? null : CpuBackend.f32(mean), wa = w == null ? null : CpuBackend.f32(w);
             float[][] dwPart = new float[tasks][], dbPart = new float[tasks][];
-            int up = c - c % L;
             Parallel.forEach(tasks, tk -> {
                 float[] dwAcc = wa == null ? null : new float[c], dbAcc = hasBias ? new float[c] : null;
                 dwPart[tk] = dwAcc;
                 dbPart[tk] = dbAcc;
-                int r1 = Math.min(n, (tk + 1) * chunk);
-                for (int r = tk * chunk; r < r1; r++) {
-                    int xi = xo + r * c, gi = go + r * c, oi = r * c;
-                    float m = ms == null ? 0f : ms[mo + r], s = rs[ro + r];
-                    // sum(gw) is taken relative to the first gw so that constant rows give mean(gw) exactly
-                    float shift = wa == null ? ga[gi] : ga[gi] * wa[wo];
-                    FloatVector sum1 = FloatVector.zero(F), sum2 = FloatVector.zero(F), sh = FloatVector.broadcast(F, shift);
-                    int j = 0;
-                    for (; j < up; j += L) {
-                        FloatVector xh = FloatVector.fromArray(F, xa, xi + j).sub(m).mul(s);
-                        FloatVector gv = FloatVector.fromArray(F, ga, gi + j);
-                        if (dwAcc != null) xh.fma(gv, FloatVector.fromArray(F, dwAcc, j)).intoArray(dwAcc, j);
-                        if (dbAcc != null) gv.add(FloatVector.fromArray(F, dbAcc, j)).intoArray(dbAcc, j);
-                        if (wa != null) gv = gv.mul(FloatVector.fromArray(F, wa, wo + j));
-                        sum1 = sum1.add(gv.sub(sh));
-                        sum2 = gv.fma(xh, sum2);
-                    }
-                    double s1 = sum1.reduceLanes(VectorOperators.ADD), s2 = sum2.reduceLanes(VectorOperators.ADD);
-                    for (; j < c; j++) {
-                        float xh = (xa[xi + j] - m) * s, gv = ga[gi + j];
-                        if (dwAcc != null) dwAcc[j] += gv * xh;
-                        if (dbAcc != null) dbAcc[j] += gv;
-                        if (wa != null) gv *= wa[wo + j];
-                        s1 += gv - shift;
-                        s2 += (double) gv * xh;
-                    }
-                    float mean1 = rms ? 0f : (float) (shift + s1 / c), mean2 = (float) (s2 / c);
-                    for (j = 0; j < up; j += L) {
-                        FloatVector xh = FloatVector.fromArray(F, xa, xi + j).sub(m).mul(s);
-                        FloatVector gv = FloatVector.fromArray(F, ga, gi + j);
-                        if (wa != null) gv = gv.mul(FloatVector.fromArray(F, wa, wo + j));
-                        // rstd * (gw - mean1 - xhat * mean2)
-                        xh.mul(-mean2).add(gv).sub(mean1).mul(s).intoArray(o, oi + j);
-                    }
-                    for (; j < c; j++) {
-                        float xh = (xa[xi + j] - m) * s, gv = ga[gi + j];
-                        if (wa != null) gv *= wa[wo + j];
-                        o[oi + j] = (gv - mean1 - xh * mean2) * s;
-                    }
-                }
+                normBackwardRowsF32(xa, xo, ga, go, o, ms, mo, rs, ro, wa, wo, dwAcc, dbAcc, c, tk * chunk, Math.min(n, (tk + 1) * chunk), rms);
             });
             if (dw != null) sumParts(dwPart, CpuBackend.f32(dw));
             if (db != null) sumParts(dbPart, CpuBackend.f32(db));
@@ -392,6 +352,102 @@ final class RowKernels {
             if (db != null) sumParts(dbPart, CpuBackend.f64(db));
         }
         return new NormGrads(dx, dw, db);
+    }
+
+    /**
+     * dx for rows [r0, r1) of contiguous F32 [N, C] (x at xo, g at go, dx at 0) and the rows'
+     * weight and bias gradient sums added to dwAcc / dbAcc (either may be null). Per row a
+     * statistics pass (sum(gw), sum(gw xhat), dw, db) and an output pass; software-pipelined: row
+     * r + 1's statistics pass runs inside row r's output pass, so its memory-bound reads of x and g
+     * overlap the output work. Every row's sums see the same operations in the same order wherever
+     * the rows are split.
+     */
+    private static void normBackwardRowsF32(float[] xa, int xo, float[] ga, int go, float[] o, float[] ms, int mo, float[] rs, int ro,
+                                            float[] wa, int wo, float[] dwAcc, float[] dbAcc, int c, int r0, int r1, boolean rms) {
+        if (r0 >= r1) return;
+        int up = c - c % L;
+        FloatVector zero = FloatVector.zero(F);
+        // statistics of row r0
+        int xi0 = xo + r0 * c, gi0 = go + r0 * c;
+        float m0 = ms == null ? 0f : ms[mo + r0], rs0 = rs[ro + r0];
+        // sum(gw) is taken relative to the first gw so that constant rows give mean(gw) exactly
+        float shift0 = wa == null ? ga[gi0] : ga[gi0] * wa[wo];
+        FloatVector sum1 = zero, sum2 = zero, sh0 = FloatVector.broadcast(F, shift0);
+        int j = 0;
+        for (; j < up; j += L) {
+            FloatVector xh = FloatVector.fromArray(F, xa, xi0 + j).sub(m0).mul(rs0);
+            FloatVector gv = FloatVector.fromArray(F, ga, gi0 + j);
+            if (dwAcc != null) xh.fma(gv, FloatVector.fromArray(F, dwAcc, j)).intoArray(dwAcc, j);
+            if (dbAcc != null) gv.add(FloatVector.fromArray(F, dbAcc, j)).intoArray(dbAcc, j);
+            if (wa != null) gv = gv.mul(FloatVector.fromArray(F, wa, wo + j));
+            sum1 = sum1.add(gv.sub(sh0));
+            sum2 = gv.fma(xh, sum2);
+        }
+        double s1 = sum1.reduceLanes(VectorOperators.ADD), s2 = sum2.reduceLanes(VectorOperators.ADD);
+        for (; j < c; j++) {
+            float xh = (xa[xi0 + j] - m0) * rs0, gv = ga[gi0 + j];
+            if (dwAcc != null) dwAcc[j] += gv * xh;
+            if (dbAcc != null) dbAcc[j] += gv;
+            if (wa != null) gv *= wa[wo + j];
+            s1 += gv - shift0;
+            s2 += (double) gv * xh;
+        }
+        float shift = shift0;
+        for (int r = r0; r < r1; r++) {
+            int xi = xo + r * c, gi = go + r * c, oi = r * c;
+            float m = ms == null ? 0f : ms[mo + r], s = rs[ro + r];
+            float mean1 = rms ? 0f : (float) (shift + s1 / c), mean2 = (float) (s2 / c);
+            FloatVector negMean2 = FloatVector.broadcast(F, -mean2), mean1v = FloatVector.broadcast(F, mean1);
+            boolean more = r + 1 < r1;
+            j = 0;
+            if (more) {
+                int xn = xi + c, gn = gi + c;
+                float mn = ms == null ? 0f : ms[mo + r + 1], sn = rs[ro + r + 1];
+                float shiftN = wa == null ? ga[gn] : ga[gn] * wa[wo];
+                FloatVector shN = FloatVector.broadcast(F, shiftN);
+                sum1 = zero;
+                sum2 = zero;
+                for (; j < up; j += L) {
+                    // row r: rstd * (gw - mean1 - xhat * mean2)
+                    FloatVector xh = FloatVector.fromArray(F, xa, xi + j).sub(m).mul(s);
+                    FloatVector gv = FloatVector.fromArray(F, ga, gi + j);
+                    if (wa != null) gv = gv.mul(FloatVector.fromArray(F, wa, wo + j));
+                    xh.mul(negMean2).add(gv).sub(mean1v).mul(s).intoArray(o, oi + j);
+                    // row r + 1: statistics
+                    FloatVector xh2 = FloatVector.fromArray(F, xa, xn + j).sub(mn).mul(sn);
+                    FloatVector gv2 = FloatVector.fromArray(F, ga, gn + j);
+                    if (dwAcc != null) xh2.fma(gv2, FloatVector.fromArray(F, dwAcc, j)).intoArray(dwAcc, j);
+                    if (dbAcc != null) gv2.add(FloatVector.fromArray(F, dbAcc, j)).intoArray(dbAcc, j);
+                    if (wa != null) gv2 = gv2.mul(FloatVector.fromArray(F, wa, wo + j));
+                    sum1 = sum1.add(gv2.sub(shN));
+                    sum2 = gv2.fma(xh2, sum2);
+                }
+                double n1 = sum1.reduceLanes(VectorOperators.ADD), n2 = sum2.reduceLanes(VectorOperators.ADD);
+                for (int k = up; k < c; k++) {
+                    float xh = (xa[xn + k] - mn) * sn, gv = ga[gn + k];
+                    if (dwAcc != null) dwAcc[k] += gv * xh;
+                    if (dbAcc != null) dbAcc[k] += gv;
+                    if (wa != null) gv *= wa[wo + k];
+                    n1 += gv - shiftN;
+                    n2 += (double) gv * xh;
+                }
+                s1 = n1;
+                s2 = n2;
+                shift = shiftN;
+            } else {
+                for (; j < up; j += L) {
+                    FloatVector xh = FloatVector.fromArray(F, xa, xi + j).sub(m).mul(s);
+                    FloatVector gv = FloatVector.fromArray(F, ga, gi + j);
+                    if (wa != null) gv = gv.mul(FloatVector.fromArray(F, wa, wo + j));
+                    xh.mul(negMean2).add(gv).sub(mean1v).mul(s).intoArray(o, oi + j);
+                }
+            }
+            for (j = up; j < c; j++) {
+                float xh = (xa[xi + j] - m) * s, gv = ga[gi + j];
+                if (wa != null) gv *= wa[wo + j];
+                o[oi + j] = (gv - mean1 - xh * mean2) * s;
+            }
+        }
     }
 
     private static void sumParts(float[][] parts, float[] out) {
