@@ -254,34 +254,6 @@ final class Reductions {
         return sum + comp;
     }
 
-    /**
-     * Sum of d and of d^2 for d = a[i] - mean over a run, into out[0] and out[1]; the first
-     * corrects a rounded mean (mean + sum(d)/n), the second gives the variance.
-     */
-    static void devSumsF32(float[] a, int off, int n, float mean, double[] out) {
-        double s1 = 0, s2 = 0;
-        int up = n - n % L;
-        FloatVector m = FloatVector.broadcast(F, mean);
-        for (int b = 0; b < up; b += BLOCK) {
-            int end = Math.min(up, b + BLOCK);
-            FloatVector acc1 = FloatVector.zero(F), acc2 = FloatVector.zero(F);
-            for (int i = b; i < end; i += L) {
-                FloatVector d = FloatVector.fromArray(F, a, off + i).sub(m);
-                acc1 = acc1.add(d);
-                acc2 = d.fma(d, acc2);
-            }
-            s1 += acc1.reduceLanes(VectorOperators.ADD);
-            s2 += acc2.reduceLanes(VectorOperators.ADD);
-        }
-        for (int i = up; i < n; i++) {
-            double d = a[off + i] - mean;
-            s1 += d;
-            s2 += d * d;
-        }
-        out[0] = s1;
-        out[1] = s2;
-    }
-
     static double sqDevF64(double[] a, int off, int n, double mean) {
         double s = 0;
         for (int i = 0; i < n; i++) {

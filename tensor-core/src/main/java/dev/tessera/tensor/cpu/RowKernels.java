@@ -226,35 +226,7 @@ final class RowKernels {
             float[] a = CpuBackend.f32(x), o = CpuBackend.f32(out), rs = CpuBackend.f32(rstdArr);
             float[] ms = rms ? null : CpuBackend.f32(meanArr);
             float[] wa = w == null ? null : CpuBackend.f32(w), ba = b == null ? null : CpuBackend.f32(b);
-            int up = c - c % L;
-            Parallel.forRange(n, rowGrain(c, CpuBackend.GRAIN), (r0, r1) -> {
-                double[] sums = new double[2];
-                for (int r = r0; r < r1; r++) {
-                    int ai = xo + r * c, oi = r * c;
-                    float m0 = rms ? 0f : (float) (Reductions.sumF32(a, ai, c) / c);
-                    Reductions.devSumsF32(a, ai, c, m0, sums);
-                    // the deviations' sum corrects the rounded mean (exact for constant rows)
-                    double mean = rms ? 0 : m0 + sums[0] / c;
-                    double var = Math.max(0, sums[1] / c - (rms ? 0 : (sums[0] / c) * (sums[0] / c)));
-                    double rstdD = 1.0 / Math.sqrt(var + eps);
-                    float m = (float) mean, rstd = (float) rstdD;
-                    if (!rms) ms[r] = m;
-                    rs[r] = rstd;
-                    int j = 0;
-                    for (; j < up; j += L) {
-                        FloatVector v = FloatVector.fromArray(F, a, ai + j).sub(m).mul(rstd);
-                        if (wa != null) v = v.mul(FloatVector.fromArray(F, wa, wo + j));
-                        if (ba != null) v = v.add(FloatVector.fromArray(F, ba, bo + j));
-                        v.intoArray(o, oi + j);
-                    }
-                    for (; j < c; j++) {
-                        float v = (a[ai + j] - m) * rstd;
-                        if (wa != null) v *= wa[wo + j];
-                        if (ba != null) v += ba[bo + j];
-                        o[oi + j] = v;
-                    }
-                }
-            });
+            Parallel.forRange(n, rowGrain(c, CpuBackend.GRAIN), (r0, r1) -> normRowsF32(a, xo, o, ms, rs, wa, wo, ba, bo, c, r0, r1, eps, rms));
         } else {
             double[] a = CpuBackend.f64(x), o = CpuBackend.f64(out), rs = CpuBackend.f64(rstdArr);
             double[] ms = rms ? null : CpuBackend.f64(meanArr);
@@ -277,6 +249,99 @@ final class RowKernels {
             });
         }
         return new NormResult(out, meanArr, rstdArr);
+    }
+
+    /** Block length of the float partial sums that are added up in double. */
+    private static final int SUM_BLOCK = 1024;
+
+    /**
+     * Layer norm (RMS norm: rms) of rows [r0, r1) of contiguous F32 [N, C] (x at xo, out, mean and
+     * rstd at 0). Per row: a sum pass, a deviation pass (sum of d and d^2 about the rounded mean;
+     * the first corrects the mean, exact for constant rows), an output pass. Software-pipelined:
+     * row r + 1's sum pass, its first memory-bound read, runs inside row r's deviation pass. Each
+     * row's sums see the same operations in the same order wherever the rows are split.
+     */
+    private static void normRowsF32(float[] a, int xo, float[] o, float[] ms, float[] rs, float[] wa, int wo, float[] ba, int bo,
+                                    int c, int r0, int r1, double eps, boolean rms) {
+        if (r0 >= r1) return;
+        int up = c - c % L;
+        FloatVector zero = FloatVector.zero(F);
+        double sum = 0;
+        if (!rms) {
+            int ai0 = xo + r0 * c;
+            for (int b = 0; b < up; b += SUM_BLOCK) {
+                int end = Math.min(up, b + SUM_BLOCK);
+                FloatVector acc = zero;
+                for (int j = b; j < end; j += L) acc = acc.add(FloatVector.fromArray(F, a, ai0 + j));
+                sum += acc.reduceLanes(VectorOperators.ADD);
+            }
+            for (int j = up; j < c; j++) sum += a[ai0 + j];
+        }
+        for (int r = r0; r < r1; r++) {
+            int ai = xo + r * c, oi = r * c, ni = ai + c;
+            boolean more = !rms && r + 1 < r1;
+            float m0 = rms ? 0f : (float) (sum / c);
+            FloatVector mv0 = FloatVector.broadcast(F, m0);
+            double s1 = 0, s2 = 0, nextSum = 0;
+            for (int b = 0; b < up; b += SUM_BLOCK) {
+                int end = Math.min(up, b + SUM_BLOCK);
+                FloatVector acc1 = zero, acc2 = zero;
+                if (more) {
+                    FloatVector accN = zero;
+                    for (int j = b; j < end; j += L) {
+                        accN = accN.add(FloatVector.fromArray(F, a, ni + j));
+                        FloatVector d = FloatVector.fromArray(F, a, ai + j).sub(mv0);
+                        acc1 = acc1.add(d);
+                        acc2 = d.fma(d, acc2);
+                    }
+                    nextSum += accN.reduceLanes(VectorOperators.ADD);
+                } else {
+                    for (int j = b; j < end; j += L) {
+                        FloatVector d = FloatVector.fromArray(F, a, ai + j).sub(mv0);
+                        acc1 = acc1.add(d);
+                        acc2 = d.fma(d, acc2);
+                    }
+                }
+                s1 += acc1.reduceLanes(VectorOperators.ADD);
+                s2 += acc2.reduceLanes(VectorOperators.ADD);
+            }
+            for (int j = up; j < c; j++) {
+                double d = a[ai + j] - m0;
+                s1 += d;
+                s2 += d * d;
+            }
+            if (more) {
+                for (int j = up; j < c; j++) nextSum += a[ni + j];
+            }
+            // the deviations' sum corrects the rounded mean (exact for constant rows)
+            double mean = rms ? 0 : m0 + s1 / c;
+            double var = Math.max(0, s2 / c - (rms ? 0 : (s1 / c) * (s1 / c)));
+            float m = (float) mean, rstd = (float) (1.0 / Math.sqrt(var + eps));
+            if (!rms) ms[r] = m;
+            rs[r] = rstd;
+            FloatVector mv = FloatVector.broadcast(F, m), rv = FloatVector.broadcast(F, rstd);
+            int j = 0;
+            if (wa != null && ba != null) {
+                for (; j < up; j += L) {
+                    FloatVector.fromArray(F, a, ai + j).sub(mv).mul(rv).mul(FloatVector.fromArray(F, wa, wo + j))
+                            .add(FloatVector.fromArray(F, ba, bo + j)).intoArray(o, oi + j);
+                }
+            } else {
+                for (; j < up; j += L) {
+                    FloatVector v = FloatVector.fromArray(F, a, ai + j).sub(mv).mul(rv);
+                    if (wa != null) v = v.mul(FloatVector.fromArray(F, wa, wo + j));
+                    if (ba != null) v = v.add(FloatVector.fromArray(F, ba, bo + j));
+                    v.intoArray(o, oi + j);
+                }
+            }
+            for (; j < c; j++) {
+                float v = (a[ai + j] - m) * rstd;
+                if (wa != null) v *= wa[wo + j];
+                if (ba != null) v += ba[bo + j];
+                o[oi + j] = v;
+            }
+            sum = nextSum;
+        }
     }
 
     static NormGrads layerNormBackward(NDArray g, NDArray x, NDArray mean, NDArray rstd, NDArray w, boolean hasBias) {
