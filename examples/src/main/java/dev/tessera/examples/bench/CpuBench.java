@@ -350,6 +350,23 @@ public final class CpuBench implements Callable<Integer> {
 
     // ---- the command ----------------------------------------------------------------------
 
+    /**
+     * Runs Tessera's GEMM for about ms before anything is timed: its micro-kernel is large, C1
+     * gives up on it, and it runs interpreted until C2 has compiled it, which a per-row warm-up of
+     * one second does not always cover for the first GEMM row.
+     */
+    private static void warmGemm(long ms) {
+        try {
+            Random r = new Random(3);
+            dev.tessera.tensor.NDArray a = dev.tessera.tensor.NDArray.fromArray(randn(r, 256 * 256, 1), 256, 256);
+            dev.tessera.tensor.NDArray b = dev.tessera.tensor.NDArray.fromArray(randn(r, 256 * 256, 1), 256, 256);
+            long end = System.nanoTime() + ms * 1_000_000L;
+            while (System.nanoTime() < end) a.matmul(b);
+        } catch (Throwable e) {
+            // the GEMM rows will report the failure themselves
+        }
+    }
+
     private ReferenceOps loadTorch(StringBuilder why) {
         if (noTorch) {
             why.append("skipped (--no-torch)");
@@ -413,10 +430,11 @@ public final class CpuBench implements Callable<Integer> {
                     + ", max heap " + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB");
             System.out.println("Tessera   " + backend + "; threads " + threads);
             System.out.println(ref != null ? "reference " + ref.describe() : "libtorch reference unavailable: " + why);
+            warmGemm(quick ? 300 : 3000);
             double probeStart = FmaProbe.allThreads(threads, quick ? 200 : 500);
             System.out.printf(Locale.ROOT, "FMA probe %.1f GFLOP/s on %d thread(s) at start%n", probeStart, threads);
             System.out.println("timing    medians of " + (quick ? Math.min(rounds, 3) : rounds) + " interleaved rounds per row (Tessera, libtorch alternating), "
-                    + (quick ? Math.min(warmupMs, 100) : warmupMs) + " ms warm-up per side, " + SLEEP_BETWEEN_SIDES_MS + " ms pause after libtorch blocks");
+                    + (quick ? Math.min(warmupMs, 100) : warmupMs) + " ms warm-up per side (after " + (quick ? 300 : 3000) + " ms of GEMM JIT warm-up), " + SLEEP_BETWEEN_SIDES_MS + " ms pause after libtorch blocks");
             System.out.println();
 
             String head = String.format(Locale.ROOT, "%-28s %-34s %10s %10s %8s %8s %8s %7s %9s %9s  %s",
