@@ -121,7 +121,7 @@ final class VecMath {
 
     /** e^min(x, 88): finite, so that e * s with s = 1/(1+e) never becomes inf * 0. */
     static FloatVector expCapped(FloatVector x) {
-        return exp(x.min(CAP));
+        return exp(x.blend(CAP, x.compare(VectorOperators.GT, CAP))); // a compare and blend: cheaper than a Java-semantics min, NaN kept
     }
 
     /**
@@ -139,17 +139,22 @@ final class VecMath {
         return big.blend(small, a.compare(VectorOperators.LT, TANH_SMALL));
     }
 
-    private static final FloatVector GT_K0 = bc((float) 0.79788456080286535588), GT_K01 = bc((float) (0.79788456080286535588 * 0.044715)),
-            GT_3K01 = bc((float) (3 * 0.79788456080286535588 * 0.044715));
 
-    /** d/dx [x / (1 + e^-2u)] = s (1 + 2 x u' e s), e = e^-2u, s = 1/(1+e). */
+    private static final FloatVector GT_2K0 = bc((float) (2 * 0.79788456080286535588)),
+            GT_6K01 = bc((float) (6 * 0.79788456080286535588 * 0.044715));
+
+    /**
+     * d/dx [x / (1 + e^-2u)] = s (1 + x (2u') (e s)), e = e^-2u, s = 1/(1+e); e s <= 1 is formed
+     * first (e alone may be ~1e38). -2u is capped at 88 by a compare and blend (cheaper than a
+     * Java-semantics min; a NaN passes through to the result).
+     */
     static FloatVector geluTanhGrad(FloatVector x) {
         FloatVector x2 = x.mul(x);
-        FloatVector u = x2.fma(GT_K01, GT_K0).mul(x);
-        FloatVector e = expCapped(u.mul(NEG_TWO));
+        FloatVector u2 = x2.fma(GT_A, GT_B).mul(x); // -2u
+        FloatVector e = exp(u2.blend(CAP, u2.compare(VectorOperators.GT, CAP)));
         FloatVector s = ONE.div(e.add(ONE));
-        FloatVector du = x2.fma(GT_3K01, GT_K0);
-        return e.mul(s).mul(x).mul(du).fma(TWO, ONE).mul(s); // e * s <= 1 first: e alone may be ~1e38
+        FloatVector du2 = x2.fma(GT_6K01, GT_2K0); // 2u'
+        return e.mul(s).mul(x).fma(du2, ONE).mul(s);
     }
 
     /** 1 / (1 + e^-x). */

@@ -82,6 +82,22 @@ public final class ScratchGeluVariants {
         }
     }
 
+    static final jdk.incubator.vector.IntVector RCP_MAGIC = jdk.incubator.vector.IntVector.broadcast(VecMath.I, 0x7EF311C3);
+    static final FloatVector CAP = VecMath.bc(88f);
+
+    static void newtonDiv(float[] a, float[] o, int n) {
+        for (int i = 0; i + L <= n; i += L) {
+            FloatVector x = FloatVector.fromArray(F, a, i);
+            FloatVector u2 = x.mul(x).fma(VecMath.GT_A, VecMath.GT_B).mul(x);
+            FloatVector d = u2.min(CAP).lanewise(VectorOperators.EXP).add(ONE);
+            FloatVector r = RCP_MAGIC.sub(d.reinterpretAsInts()).reinterpretAsFloats();
+            r = r.fma(d.neg().fma(r, ONE), r);
+            r = r.fma(d.neg().fma(r, ONE), r);
+            r = r.fma(d.neg().fma(r, ONE), r);
+            x.mul(r).intoArray(o, i);
+        }
+    }
+
     static void svmlTanhOnly(float[] a, float[] o, int n) {
         for (int i = 0; i + L <= n; i += L) FloatVector.fromArray(F, a, i).lanewise(VectorOperators.TANH).intoArray(o, i);
     }
@@ -137,15 +153,15 @@ public final class ScratchGeluVariants {
         System.out.printf("exp %6.3f ns/el (in L1 %6.3f)%n", time(ScratchGeluVariants::expOnly, a, o), timeSmall(ScratchGeluVariants::expOnly, a, o));
         System.out.printf("div %6.3f ns/el (in L1 %6.3f)%n", time(ScratchGeluVariants::divOnly, a, o), timeSmall(ScratchGeluVariants::divOnly, a, o));
         System.out.printf("neg %6.3f ns/el (in L1 %6.3f)%n", time(ScratchGeluVariants::copy, a, o), timeSmall(ScratchGeluVariants::copy, a, o));
-        String[] names = {"svmlExpDiv", "polyExpDiv", "svmlTanh(gelu)", "svmlTanh(tanh)"};
-        K[] ks = {ScratchGeluVariants::svmlExpDiv, ScratchGeluVariants::polyExpDiv, ScratchGeluVariants::svmlTanh, ScratchGeluVariants::svmlTanhOnly};
+        String[] names = {"newtonDiv", "svmlExpDiv", "polyExpDiv", "svmlTanh(gelu)", "svmlTanh(tanh)"};
+        K[] ks = {ScratchGeluVariants::newtonDiv, ScratchGeluVariants::svmlExpDiv, ScratchGeluVariants::polyExpDiv, ScratchGeluVariants::svmlTanh, ScratchGeluVariants::svmlTanhOnly};
         for (int v = 0; v < ks.length; v++) {
             ks[v].run(grid, go, grid.length);
             for (int w = 0; w < 20; w++) ks[v].run(grid, go, grid.length); // compiled
             ks[v].run(grid, go, grid.length);
             double maxRel = 0, maxUlp = 0, worstX = 0;
             for (int i = 0; i < grid.length; i++) {
-                double ref = v == 3 ? Math.tanh(grid[i]) : geluRef(grid[i]);
+                double ref = v == 4 ? Math.tanh(grid[i]) : geluRef(grid[i]);
                 if (Math.abs(ref) < 1e-30) continue;
                 double rel = Math.abs(go[i] - ref) / Math.abs(ref);
                 double ulp = Math.abs(go[i] - ref) / Math.ulp((float) ref);
