@@ -743,32 +743,23 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public void scatterAddInPlace(NDArray dst, int dim, NDArray index, NDArray src) {
-        String name = "scatterAdd";
-        DType t = dst.dtype();
-        requireType(name, t, DType.F32, DType.F64, DType.I32, DType.I64);
-        requireInt64Atomics(name, t);
-        int n = index.numel();
-        if (n == 0) return;
-        NDArray s = src.dtype() == t ? src : copy(src, t);
-        try (OpenClStorage info = infoBuffer(4)) {
-            launch1d(typed("scatter.cl", NO_PRELUDE, t, "scatter_add"), name, n,
-                    st(name, dst), view(name, dst), st(name, index), is64(name, index), view(name, index), st(name, s), view(name, s), dim, n, info);
-            checkIndexError(info, name, "dst shape " + Shapes.str(dst.shape()) + ", dim " + dim + ", index shape " + Shapes.str(index.shape()), dst.size(dim));
-        }
-        release(s, src);
+        accumulateInto("scatterAdd", "scatter_add", dst, dim, index, src, index.numel());
     }
 
     @Override
     public void indexAddInPlace(NDArray dst, int dim, NDArray index, NDArray src) {
-        String name = "indexAdd";
+        accumulateInto("indexAdd", "index_add", dst, dim, index, src, src.numel());
+    }
+
+    /** The two atomic accumulations of scatter.cl: one work-item per element of the n it walks. */
+    private void accumulateInto(String name, String kernel, NDArray dst, int dim, NDArray index, NDArray src, int n) {
         DType t = dst.dtype();
         requireType(name, t, DType.F32, DType.F64, DType.I32, DType.I64);
         requireInt64Atomics(name, t);
-        int n = src.numel();
         if (n == 0) return;
         NDArray s = src.dtype() == t ? src : copy(src, t);
         try (OpenClStorage info = infoBuffer(4)) {
-            launch1d(typed("scatter.cl", NO_PRELUDE, t, "index_add"), name, n,
+            launch1d(typed("scatter.cl", NO_PRELUDE, t, kernel), name, n,
                     st(name, dst), view(name, dst), st(name, index), is64(name, index), view(name, index), st(name, s), view(name, s), dim, n, info);
             checkIndexError(info, name, "dst shape " + Shapes.str(dst.shape()) + ", dim " + dim + ", index shape " + Shapes.str(index.shape()), dst.size(dim));
         }
