@@ -1,5 +1,6 @@
 package dev.tessera.tensor.cpu;
 
+import dev.tessera.tensor.SpecialFunctions;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -36,8 +37,6 @@ final class VecMath {
     private static final float P0 = 1.9875691500E-4f, P1 = 1.3981999507E-3f, P2 = 8.3334519073E-3f,
             P3 = 4.1665795894E-2f, P4 = 1.6666665459E-1f, P5 = 5.0000001201E-1f;
 
-    static final double SQRT1_2 = 0.70710678118654752440;
-    static final double INV_SQRT_2PI = 0.39894228040143267794;
     static final double GELU_K0 = 0.79788456080286535588; // sqrt(2/pi)
     static final double GELU_K1 = 0.044715;
 
@@ -212,20 +211,10 @@ final class VecMath {
 
     static double sigmoid(double x) { return 1.0 / (1.0 + Math.exp(-x)); }
 
-    /**
-     * Normal CDF in double with full relative accuracy in the lower tail: 0.5 (1 + erf(x/sqrt2))
-     * above -0.75, otherwise e^(-x^2/2) / sqrt(pi) / (2 K(z)) with K Laplace's continued fraction
-     * for erfc and the exponential taken from x directly (z = -x/sqrt2 is rounded).
-     */
-    static double phi(double x) {
-        if (Double.isNaN(x)) return x;
-        if (x >= -0.75) return 0.5 * (1.0 + erf(x * SQRT1_2));
-        double z = -x * SQRT1_2;
-        if (z > 27.3) return 0.0;
-        return 0.5 * expMinusHalfSquare(x) / SQRT_PI / laplaceFraction(z);
-    }
+    /** Normal CDF in double (see SpecialFunctions). */
+    static double phi(double x) { return SpecialFunctions.normalCdf(x); }
 
-    static double normalPdf(double x) { return expMinusHalfSquare(x) * INV_SQRT_2PI; }
+    static double normalPdf(double x) { return SpecialFunctions.normalPdf(x); }
 
     static double geluTanh(double x) {
         double u = GELU_K0 * (x + GELU_K1 * x * x * x);
@@ -239,61 +228,5 @@ final class VecMath {
         double s = 1.0 / (1.0 + e);
         double du = GELU_K0 * (1 + 3 * GELU_K1 * x * x);
         return s * (1 + 2 * x * du * e * s);
-    }
-
-    private static final double SQRT_PI = Math.sqrt(Math.PI);
-
-    /** e^(-x^2/2) with the rounding error of x*x recovered by an fma (it would be amplified by e^). */
-    private static double expMinusHalfSquare(double x) {
-        double s = x * x;
-        double err = Math.fma(x, x, -s);
-        return Math.exp(-0.5 * s) * (1.0 - 0.5 * err);
-    }
-
-    private static double expMinusSquare(double x) {
-        double s = x * x;
-        double err = Math.fma(x, x, -s);
-        return Math.exp(-s) * (1.0 - err);
-    }
-
-    /**
-     * erf in double to about 1e-15: the all-positive series erf(x) = 2/sqrt(pi) e^-x^2 sum
-     * 2^n x^(2n+1) / (1*3*...*(2n+1)) below |x| = 2.5 (no cancellation), 1 - erfc(|x|) above.
-     */
-    static double erf(double x) {
-        if (Double.isNaN(x)) return x;
-        double a = Math.abs(x);
-        if (a >= 2.5) return Math.copySign(1.0 - erfcFraction(a), x);
-        double x2 = a * a, term = a, sum = a;
-        for (int n = 1; n < 200; n++) {
-            term *= 2 * x2 / (2 * n + 1);
-            sum += term;
-            if (term <= 1e-17 * sum) break;
-        }
-        return Math.copySign(2 / SQRT_PI * expMinusSquare(a) * sum, x);
-    }
-
-    /** erfc(x) for x >= 0.5 (relative accuracy kept in the tail). */
-    private static double erfcFraction(double x) {
-        if (x > 27.3) return 0.0;
-        return expMinusSquare(x) / SQRT_PI / laplaceFraction(x);
-    }
-
-    /** x + (1/2)/(x + 1/(x + (3/2)/(x + ...))) for x >= 0.5 by the modified Lentz method. */
-    private static double laplaceFraction(double x) {
-        double tiny = 1e-300;
-        double f = x, c = x, d = 0;
-        for (int n = 1; n < 5000; n++) {
-            double an = n * 0.5;
-            d = x + an * d;
-            if (d == 0) d = tiny;
-            c = x + an / c;
-            if (c == 0) c = tiny;
-            d = 1 / d;
-            double delta = c * d;
-            f *= delta;
-            if (Math.abs(delta - 1) < 1e-16) break;
-        }
-        return f;
     }
 }
