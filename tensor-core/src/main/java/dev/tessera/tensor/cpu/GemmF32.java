@@ -9,11 +9,14 @@ import jdk.incubator.vector.VectorSpecies;
  * (its previous contents are overwritten).
  *
  * <p>Blocking (GotoBLAS): the N dim is cut into blocks of at most NC columns whose packed B
- * (all of K, about {@link #B_BLOCK_FLOATS} floats) is shared by all threads; inside a block,
- * threads take tiles of MC rows x a range of NR-wide panels from a shared counter. A tile walks K in
- * steps of KC: it packs its MC x KC piece of A into MR-high panels (thread-local buffer, stays in
- * L2), then runs the micro-kernel for every (NR panel, MR panel) pair, so one KC x NR panel of B
- * stays in L1 while the MR panels of A stream past it.
+ * (all of K, about {@link #B_BLOCK_FLOATS} floats) is shared by all threads; row-major B is packed
+ * row by row, since a walk down each panel's column strip would touch a new page on every row.
+ * Inside a block, threads take tiles of MC rows x a range of NR-wide panels from a shared counter.
+ * A tile walks K in steps of KC; for each step it takes the B panels GROUP at a time, and every
+ * MR panel of A (kc x MR, in L1) meets each B panel of the group (from L2) before the next, so C
+ * is updated along row strips the hardware prefetcher follows. A is packed into MR-high panels by
+ * the tile itself just before use, or all at once up front when it would otherwise be packed again
+ * for each N block or panel range (small M, large K: the weight-gradient products).
  *
  * <p>The micro-kernel holds an MR x NR tile of C in vector registers, NR = NV vectors: per k it
  * loads NV vectors of B, broadcasts MR scalars of A and issues MR * NV FMAs. On AVX-512 (32
@@ -33,10 +36,20 @@ final class GemmF32 {
     /** Vectors per tile row. */
     static final int NV = Integer.parseInt(TILE.substring(TILE.indexOf('x') + 1));
     static final int NR = NV * L;
-    /** K block: a KC x NR panel of B (KC * NR * 4 bytes) should sit in L1 beside a panel of A. */
-    static final int KC = Math.max(1, intProperty("tessera.gemm.kc", Math.min(384, Math.max(64, 36864 / (NR * 4) / 16 * 16))));
+    /**
+     * K block: the number of k per pass over C. A KC x MR panel of A stays in L1 while B panels
+     * stream from L2; larger KC means fewer passes of C through the caches.
+     */
+    static final int KC = Math.max(1, intProperty("tessera.gemm.kc", 256));
+    /** Rows of B per packing task. */
+    static final int PACK_ROWS = 32;
     /** M block: an MC x KC block of packed A should sit in L2. Multiple of MR. */
     static final int MC = Math.max(1, intProperty("tessera.gemm.mc", 144) / MR) * MR;
+    /**
+     * B panels visited together per A panel (their KC x GROUP * NR floats sit in L2); 0 restores
+     * the classic order (one B panel kept in L1, all A panels of the tile streaming past it).
+     */
+    static final int GROUP = Math.max(0, intProperty("tessera.gemm.group", 8));
     /** Bound on the packed B block (floats); fixes NC = about this / K. */
     static final int B_BLOCK_FLOATS = Math.max(1 << 16, intProperty("tessera.gemm.bblock", 4 << 20));
     /**
@@ -73,6 +86,16 @@ final class GemmF32 {
             return packedA;
         }
 
+        float[] packedAll = new float[0];
+
+        float[] packedAll(long size) {
+            if (size > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException("matmul: packed A of " + size + " floats is more than one array can hold");
+            }
+            if (packedAll.length < size) packedAll = new float[(int) size];
+            return packedAll;
+        }
+
         float[] packedB(int size) {
             if (packedB.length < size) packedB = new float[size];
             return packedB;
@@ -96,77 +119,156 @@ final class GemmF32 {
      */
     static void gemm(float[] a, int offA, int rsA, int csA, float[] b, int offB, int rsB, int csB,
                      float[] c, int offC, int m, int n, int k, boolean parallel) {
+        gemm(a, offA, rsA, csA, b, offB, rsB, csB, c, offC, m, n, k, parallel, GROUP);
+    }
+
+    /** As above with the panel group size given (0: classic order); the result does not depend on it. */
+    static void gemm(float[] a, int offA, int rsA, int csA, float[] b, int offB, int rsB, int csB,
+                     float[] c, int offC, int m, int n, int k, boolean parallel, int group) {
         if (m == 0 || n == 0 || k == 0) return;
         int threads = parallel && (long) m * n * k >= PARALLEL_FLOPS ? Parallel.threads() : 1;
         Buffers own = BUFFERS.get();
-        int kcMax = Math.min(KC, k);
         // NC: split N into equal blocks (multiples of NR) whose packed B fits the budget.
         int nBlocks = (int) Math.max(1, ((long) roundUp(n, NR) * k + B_BLOCK_FLOATS - 1) / B_BLOCK_FLOATS);
         int nc = roundUp((n + nBlocks - 1) / nBlocks, NR);
         float[] packedB = own.packedB(B_PAD + nc * k);
         int mBlocks = (m + MC - 1) / MC;
+        int kBlocks = (k + KC - 1) / KC;
+        // Tiles: MC rows x a range of panels; enough of them to keep every thread busy.
+        int maxPanels = (nc + NR - 1) / NR;
+        int splits = threads == 1 ? 1 : Math.min(maxPanels, Math.max(1, (4 * threads + mBlocks - 1) / mBlocks));
+
+        // A tile packs its own MC x KC pieces of A just before use (they stay in L2) when each piece is
+        // used by one tile only. When A would be packed again for every N block or panel range, all of
+        // it is packed once up front instead (the weight-gradient shapes, K large and M small).
+        int mPad = roundUp(m, MR);
+        float[] packedAll = null;
+        if (nBlocks * splits > 1) {
+            float[] all = own.packedAll((long) mPad * k);
+            packedAll = all;
+            if (threads == 1) {
+                for (int t = 0; t < mBlocks * kBlocks; t++) packABlock(a, offA, rsA, csA, m, k, mPad, t, kBlocks, all);
+            } else {
+                Parallel.forEach(mBlocks * kBlocks, t -> packABlock(a, offA, rsA, csA, m, k, mPad, t, kBlocks, all));
+            }
+        }
 
         for (int jc = 0; jc < n; jc += nc) {
             int ncCur = Math.min(nc, n - jc);
             int panels = (ncCur + NR - 1) / NR;
             int bBase = offB + jc * csB;
             // Pack B[:, jc:jc+ncCur]: for each K block, panels of kc x NR, zero-padded past N.
-            if (threads == 1) {
+            if (csB == 1) {
+                // Row-major B: copy whole row segments (a panel-by-panel walk would touch a new page
+                // on every row when rows are long, and run at a fraction of memory speed).
+                int rowTasks = (k + PACK_ROWS - 1) / PACK_ROWS;
+                if (threads == 1) {
+                    packBRows(b, bBase, rsB, k, ncCur, panels, 0, k, packedB);
+                } else {
+                    Parallel.forEach(rowTasks, t -> packBRows(b, bBase, rsB, k, ncCur, panels, t * PACK_ROWS,
+                            Math.min(k, t * PACK_ROWS + PACK_ROWS), packedB));
+                }
+            } else if (threads == 1) {
                 for (int q = 0; q < panels; q++) packBPanel(b, bBase, rsB, csB, k, ncCur, q, panels, packedB);
             } else {
                 Parallel.forEach(panels, q -> packBPanel(b, bBase, rsB, csB, k, ncCur, q, panels, packedB));
             }
-            // Tiles: MC rows x a range of panels; enough of them to keep every thread busy.
-            int splits = threads == 1 ? 1 : Math.min(panels, Math.max(1, (4 * threads + mBlocks - 1) / mBlocks));
-            int panelsPerSplit = (panels + splits - 1) / splits;
+            int blockSplits = Math.min(panels, splits);
+            int panelsPerSplit = (panels + blockSplits - 1) / blockSplits;
             int nSplits = (panels + panelsPerSplit - 1) / panelsPerSplit;
             int tasks = mBlocks * nSplits;
             int jcFinal = jc;
+            float[] pa = packedAll;
             if (threads == 1) {
                 for (int t = 0; t < tasks; t++) {
-                    tile(a, offA, rsA, csA, packedB, c, offC, m, n, k, jcFinal, ncCur, panels, panelsPerSplit, nSplits, t, own);
+                    tile(a, offA, rsA, csA, pa, mPad, packedB, c, offC, m, n, k, jcFinal, ncCur, panels, panelsPerSplit, nSplits, t, group, own);
                 }
             } else {
-                Parallel.forEach(tasks, t -> tile(a, offA, rsA, csA, packedB, c, offC, m, n, k, jcFinal, ncCur, panels,
-                        panelsPerSplit, nSplits, t, BUFFERS.get()));
-            }
-        }
-    }
-
-    /** One tile: rows [ic, ic + MC) x panels [q0, q1) of the current N block, all of K. */
-    private static void tile(float[] a, int offA, int rsA, int csA, float[] packedB, float[] c, int offC,
-                             int m, int n, int k, int jc, int ncCur, int panels, int panelsPerSplit, int nSplits, int task, Buffers buf) {
-        int ic = (task / nSplits) * MC;
-        int split = task % nSplits;
-        int q0 = split * panelsPerSplit, q1 = Math.min(panels, q0 + panelsPerSplit);
-        int mc = Math.min(MC, m - ic);
-        int ncPad = panels * NR;
-        float[] packedA = buf.packedA(roundUp(mc, MR) * Math.min(KC, k));
-        for (int pc = 0; pc < k; pc += KC) {
-            int kc = Math.min(KC, k - pc);
-            packA(a, offA + ic * rsA + pc * csA, rsA, csA, mc, kc, packedA);
-            int bBlock = B_PAD + pc * ncPad; // K blocks before this one hold pc rows of ncPad columns
-            for (int q = q0; q < q1; q++) {
-                int nr = Math.min(NR, ncCur - q * NR);
-                int bOff = bBlock + q * kc * NR;
-                int cCol = offC + jc + q * NR;
-                for (int ir = 0; ir < mc; ir += MR) {
-                    int mr = Math.min(MR, mc - ir);
-                    int cOff = cCol + (ic + ir) * n;
-                    kernel(packedA, ir * kc, packedB, bOff, kc, c, cOff, n, mr, nr, buf.tile, pc > 0);
-                }
+                Parallel.forEach(tasks, t -> tile(a, offA, rsA, csA, pa, mPad, packedB, c, offC, m, n, k, jcFinal, ncCur, panels,
+                        panelsPerSplit, nSplits, t, group, BUFFERS.get()));
             }
         }
     }
 
     /**
-     * Packs A[i, k] = a[base + i * rs + k * cs] for i < mc, k < kc into MR-high panels:
-     * panel p holds dst[p * MR * kc + k * MR + r] = A[p * MR + r, k], zero past mc.
+     * One tile: rows [ic, ic + MC) x panels [q0, q1) of the current N block, all of K. For each K
+     * block the panels are taken group at a time; inside a group every MR panel of A (kc x MR, in
+     * L1) meets each B panel of the group (read from L2), and C is updated a row strip at a time,
+     * which the hardware prefetcher follows.
      */
-    static void packA(float[] a, int base, int rs, int cs, int mc, int kc, float[] dst) {
+    private static void tile(float[] a, int offA, int rsA, int csA, float[] packedAll, int mPad, float[] packedB, float[] c,
+                             int offC, int m, int n, int k, int jc, int ncCur, int panels, int panelsPerSplit, int nSplits,
+                             int task, int group, Buffers buf) {
+        int ic = (task / nSplits) * MC;
+        int split = task % nSplits;
+        int q0 = split * panelsPerSplit, q1 = Math.min(panels, q0 + panelsPerSplit);
+        int mc = Math.min(MC, m - ic);
+        int ncPad = panels * NR;
+        float[] pa = packedAll != null ? packedAll : buf.packedA(roundUp(mc, MR) * Math.min(KC, k));
+        for (int pc = 0; pc < k; pc += KC) {
+            int kc = Math.min(KC, k - pc);
+            int aBase;
+            if (packedAll != null) {
+                aBase = pc * mPad + ic * kc; // K block pc holds mPad rows of kc; this tile's rows start at ic
+            } else {
+                packA(a, offA + ic * rsA + pc * csA, rsA, csA, mc, kc, pa, 0);
+                aBase = 0;
+            }
+            int bBlock = B_PAD + pc * ncPad; // K blocks before this one hold pc rows of ncPad columns
+            if (group == 0) {
+                // B panel outside (kept in L1), A panels streaming past it from L2.
+                for (int q = q0; q < q1; q++) {
+                    int nr = Math.min(NR, ncCur - q * NR);
+                    for (int ir = 0; ir < mc; ir += MR) {
+                        kernel(pa, aBase + ir * kc, packedB, bBlock + q * kc * NR, kc, c, offC + jc + (ic + ir) * n + q * NR, n,
+                                Math.min(MR, mc - ir), nr, buf.tile, pc > 0);
+                    }
+                }
+                continue;
+            }
+            for (int g0 = q0; g0 < q1; g0 += group) {
+                int g1 = Math.min(q1, g0 + group);
+                for (int ir = 0; ir < mc; ir += MR) {
+                    int mr = Math.min(MR, mc - ir);
+                    int aOff = aBase + ir * kc;
+                    int cRow = offC + jc + (ic + ir) * n;
+                    for (int q = g0; q < g1; q++) {
+                        int nr = Math.min(NR, ncCur - q * NR);
+                        kernel(pa, aOff, packedB, bBlock + q * kc * NR, kc, c, cRow + q * NR, n, mr, nr, buf.tile, pc > 0);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Packs block t (row block t / kBlocks, K block t % kBlocks) of A into the all-of-A layout. */
+    private static void packABlock(float[] a, int offA, int rsA, int csA, int m, int k, int mPad, int t, int kBlocks, float[] dst) {
+        int ic = (t / kBlocks) * MC, pc = (t % kBlocks) * KC;
+        int mc = Math.min(MC, m - ic), kc = Math.min(KC, k - pc);
+        packA(a, offA + ic * rsA + pc * csA, rsA, csA, mc, kc, dst, pc * mPad + ic * kc);
+    }
+
+    /**
+     * Packs A[i, k] = a[base + i * rs + k * cs] for i < mc, k < kc into MR-high panels starting at
+     * dst[d0]: panel p holds dst[d0 + p * MR * kc + k * MR + r] = A[p * MR + r, k], zero past mc.
+     */
+    static void packA(float[] a, int base, int rs, int cs, int mc, int kc, float[] dst, int d0) {
+        if (rs == 1 && mc % MR == 0) {
+            // Transposed A (a .mT() view, as in weight gradients): the rows of one k are contiguous,
+            // so walk k outside and copy MR rows at a time into each panel. (Plain copies: a second
+            // float vector species would pollute the JIT's type profiles of the shared FloatVector
+            // methods, and every vector kernel would then run unintrinsified.)
+            for (int kk = 0; kk < kc; kk++) {
+                int s = base + kk * cs, d = d0 + kk * MR;
+                for (int p = 0; p < mc; p += MR, d += MR * kc) {
+                    for (int r = 0; r < MR; r++) dst[d + r] = a[s + p + r];
+                }
+            }
+            return;
+        }
         for (int p = 0; p < mc; p += MR) {
             int rows = Math.min(MR, mc - p);
-            int d = p * kc;
+            int d = d0 + p * kc;
             int src = base + p * rs;
             if (cs == 1) {
                 // Row-major A: read each row contiguously, write it with stride MR.
@@ -175,7 +277,7 @@ final class GemmF32 {
                     for (int kk = 0, dd = d + r; kk < kc; kk++, dd += MR) dst[dd] = a[s + kk];
                 }
             } else if (rs == 1) {
-                // Transposed A (a .mT() view): the MR values of one k are contiguous.
+                // Transposed A: the MR values of one k are contiguous.
                 for (int kk = 0, dd = d; kk < kc; kk++, dd += MR) {
                     int s = src + kk * cs;
                     for (int r = 0; r < rows; r++) dst[dd + r] = a[s + r];
@@ -190,6 +292,30 @@ final class GemmF32 {
                 for (int kk = 0, dd = d; kk < kc; kk++, dd += MR) {
                     for (int r = rows; r < MR; r++) dst[dd + r] = 0f;
                 }
+            }
+        }
+    }
+
+    /**
+     * Packs rows [k0, k1) of a row-major B block (columns [0, ncCur) from base, row stride rs) into
+     * the same layout as {@link #packBPanel}: row kk of K block pc lands at
+     * pc * ncPad + q * kc * NR + (kk - pc) * NR in panel q, zero past ncCur.
+     */
+    static void packBRows(float[] b, int base, int rs, int k, int ncCur, int panels, int k0, int k1, float[] dst) {
+        int ncPad = panels * NR;
+        int full = ncCur / NR; // panels with NR real columns
+        for (int kk = k0; kk < k1; kk++) {
+            int pc = kk / KC * KC;
+            int kc = Math.min(KC, k - pc);
+            int d = B_PAD + pc * ncPad + (kk - pc) * NR;
+            int s = base + kk * rs;
+            for (int q = 0; q < full; q++, d += kc * NR, s += NR) {
+                for (int v = 0; v < NR; v += L) FloatVector.fromArray(S, b, s + v).intoArray(dst, d + v);
+            }
+            if (full < panels) {
+                int cols = ncCur - full * NR;
+                System.arraycopy(b, s, dst, d, cols);
+                java.util.Arrays.fill(dst, d + cols, d + NR, 0f);
             }
         }
     }
