@@ -6,14 +6,17 @@ package dev.tessera.tensor;
  */
 public final class CpuStorage extends Storage {
     private final Object array;
+    /** Whether Tessera allocated the array (so closing may hand it to {@link CpuArrayPool}). */
+    private final boolean owned;
 
-    private CpuStorage(DType dtype, int size, Object array) {
+    private CpuStorage(DType dtype, int size, Object array, boolean owned) {
         super(dtype, size);
         this.array = array;
+        this.owned = owned;
     }
 
-    public static CpuStorage allocate(DType dtype, int size) {
-        Object a = switch (dtype) {
+    private static Object newArray(DType dtype, int size) {
+        return switch (dtype) {
             case F32 -> new float[size];
             case F64 -> new double[size];
             case BF16, F16 -> new short[size];
@@ -21,7 +24,23 @@ public final class CpuStorage extends Storage {
             case I64 -> new long[size];
             case BOOL -> new byte[size];
         };
-        return new CpuStorage(dtype, size, a);
+    }
+
+    /** New zero-filled storage. */
+    public static CpuStorage allocate(DType dtype, int size) {
+        return new CpuStorage(dtype, size, newArray(dtype, size), true);
+    }
+
+    /**
+     * Storage whose every element the caller is about to write (a kernel's output): a recycled
+     * array from {@link CpuArrayPool} when one of this dtype and size is free, else a new one. Its
+     * initial contents are arbitrary; never use it where zeros are expected.
+     */
+    public static CpuStorage allocateForOverwrite(DType dtype, int size) {
+        Object a = CpuArrayPool.take(dtype, size);
+        if (a == null) a = newArray(dtype, size);
+        if (CpuArrayPool.POISON) CpuArrayPool.poison(a);
+        return new CpuStorage(dtype, size, a, true);
     }
 
     /** Wraps (does not copy) a Java array whose component type must match the dtype. */
@@ -36,7 +55,7 @@ public final class CpuStorage extends Storage {
             case BOOL -> array instanceof byte[];
         };
         if (!ok) throw new IllegalArgumentException("cannot wrap " + array.getClass().getSimpleName() + " as " + dtype);
-        return new CpuStorage(dtype, len, array);
+        return new CpuStorage(dtype, len, array, false);
     }
 
     /** New storage holding a copy of a host array whose component type matches the dtype. */
@@ -140,8 +159,13 @@ public final class CpuStorage extends Storage {
         return Float.intBitsToFloat(Float.floatToRawIntBits(f) | 1);
     }
 
+    /**
+     * Heap memory: the garbage collector frees it once nothing refers to it. An array Tessera
+     * allocated goes to {@link CpuArrayPool} for reuse by a later kernel output; arrays passed to
+     * {@link #wrap} stay the caller's.
+     */
     @Override
     protected void release() {
-        // Heap memory: the garbage collector frees it once no array refers to it.
+        if (owned) CpuArrayPool.give(dtype(), array, size());
     }
 }

@@ -3,7 +3,8 @@ package dev.tessera.tensor;
 /**
  * A flat buffer of {@code size} elements of one dtype on one device. Arrays are views over a
  * storage (shape, strides, offset). Storage is owned: device buffers are released by {@link #close()}
- * (CPU storage is plain Java heap memory and closing it only marks it closed).
+ * (CPU storage is Java heap memory: closing marks it closed and lets a later kernel output reuse
+ * the array, see {@link CpuArrayPool}).
  */
 public abstract class Storage implements AutoCloseable {
     private final DType dtype;

@@ -466,6 +466,8 @@ public final class CpuBench implements Callable<Integer> {
             }
             System.out.println("T/torch is Tessera's time over libtorch's (below 1: Tessera faster). GF/s counts 2MNK per GEMM;"
                     + " %peak is against the start probe. rel err: max|T - torch| / max|torch| where both compute the same function.");
+            System.out.println("Tessera closes each output once used (libtorch frees its tensors), so kernels reuse recycled arrays: "
+                    + dev.tessera.tensor.CpuArrayPool.report());
         } finally {
             if (ref != null) ref.close();
         }

@@ -5,12 +5,15 @@ import dev.tessera.tensor.CpuStorage;
 import dev.tessera.tensor.CrossEntropyResult;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.NDArray;
+import dev.tessera.tensor.NormGrads;
 import dev.tessera.tensor.NormResult;
 import dev.tessera.tensor.UnaryOp;
 
 /**
  * The Tessera side of {@code bench cpu}: the same operations as {@link ReferenceOps}, through
- * NDArray methods on the default CPU backend (and autograd for the MLP row).
+ * NDArray methods on the default CPU backend (and autograd for the MLP row). Outputs and
+ * intermediates are closed once used, as libtorch frees its tensors, so their arrays are recycled
+ * for the next call (see {@code CpuArrayPool}).
  */
 final class TesseraOps {
     private TesseraOps() {}
@@ -21,14 +24,24 @@ final class TesseraOps {
     private static BenchOp op(java.util.function.Supplier<NDArray> body) {
         return new BenchOp() {
             @Override
-            public void run() { body.get(); }
+            public void run() {
+                NDArray out = body.get();
+                if (out != null) out.close();
+            }
 
             @Override
             public float[] output() {
                 NDArray out = body.get();
-                return out == null ? null : out.toFloatArray();
+                if (out == null) return null;
+                float[] values = out.toFloatArray();
+                out.close();
+                return values;
             }
         };
+    }
+
+    private static void closeAll(NDArray... arrays) {
+        for (NDArray a : arrays) if (a != null) a.close();
     }
 
     static BenchOp matmul(float[] a, int m, int k, boolean aTransposed, float[] b, int n, boolean bTransposed) {
@@ -44,12 +57,21 @@ final class TesseraOps {
 
     static BenchOp softmaxForwardBackward(float[] x, float[] g, int rows, int cols) {
         NDArray xa = arr(x, rows, cols), ga = arr(g, rows, cols);
-        return op(() -> xa.softmax(-1).softmaxBackward(ga, -1, false));
+        return op(() -> {
+            NDArray y = xa.softmax(-1);
+            NDArray dx = y.softmaxBackward(ga, -1, false);
+            y.close();
+            return dx;
+        });
     }
 
     static BenchOp layerNorm(float[] x, int rows, int cols, float[] weight, float[] bias) {
         NDArray xa = arr(x, rows, cols), w = arr(weight, cols), b = arr(bias, cols);
-        return op(() -> xa.layerNorm(w, b, 1e-5).out());
+        return op(() -> {
+            NormResult r = xa.layerNorm(w, b, 1e-5);
+            closeAll(r.mean(), r.rstd());
+            return r.out();
+        });
     }
 
     static BenchOp layerNormForwardBackward(float[] x, float[] g, int rows, int cols, float[] weight, float[] bias) {
@@ -57,7 +79,9 @@ final class TesseraOps {
         NDArray w = arr(weight, cols), b = arr(bias, cols);
         return op(() -> {
             NormResult r = xa.layerNorm(w, b, 1e-5);
-            return xa.layerNormBackward(ga, r.mean(), r.rstd(), w, true).input();
+            NormGrads grads = xa.layerNormBackward(ga, r.mean(), r.rstd(), w, true);
+            closeAll(r.out(), r.mean(), r.rstd(), grads.weight(), grads.bias());
+            return grads.input();
         });
     }
 
@@ -69,21 +93,27 @@ final class TesseraOps {
     static BenchOp geluForwardBackward(float[] x, float[] g, int rows, int cols) {
         NDArray xa = arr(x, rows, cols), ga = arr(g, rows, cols);
         return op(() -> {
-            xa.geluTanh();
+            xa.geluTanh().close();
             return xa.unaryBackward(UnaryOp.GELU_TANH, ga, 0);
         });
     }
 
     static BenchOp crossEntropy(float[] logits, int rows, int cols, int[] targets) {
         NDArray xa = arr(logits, rows, cols), t = NDArray.fromArray(targets, rows);
-        return op(() -> xa.crossEntropy(t, -100, 0).loss());
+        return op(() -> {
+            CrossEntropyResult r = xa.crossEntropy(t, -100, 0);
+            r.logSumExp().close();
+            return r.loss();
+        });
     }
 
     static BenchOp crossEntropyForwardBackward(float[] logits, int rows, int cols, int[] targets) {
         NDArray xa = arr(logits, rows, cols), t = NDArray.fromArray(targets, rows);
         return op(() -> {
             CrossEntropyResult r = xa.crossEntropy(t, -100, 0);
-            return xa.crossEntropyBackward(t, r.logSumExp(), -100, 0, 1.0 / Math.max(1, r.validCount()));
+            NDArray dx = xa.crossEntropyBackward(t, r.logSumExp(), -100, 0, 1.0 / Math.max(1, r.validCount()));
+            closeAll(r.loss(), r.logSumExp());
+            return dx;
         });
     }
 

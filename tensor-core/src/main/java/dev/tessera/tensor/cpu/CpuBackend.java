@@ -73,6 +73,14 @@ public final class CpuBackend implements Backend {
         return new NDArray(CpuStorage.allocate(t, Shapes.numel(shape)), shape);
     }
 
+    /**
+     * A kernel's output that the kernel writes in full: possibly a recycled array with arbitrary
+     * contents (see {@link dev.tessera.tensor.CpuArrayPool}); tests fill it with NaN first.
+     */
+    static NDArray newOutput(DType t, int[] shape) {
+        return new NDArray(CpuStorage.allocateForOverwrite(t, Shapes.numel(shape)), shape);
+    }
+
     /** x itself when contiguous, otherwise a contiguous copy (same dtype). */
     NDArray contiguous(NDArray x) {
         return x.isContiguous() ? x : copy(x, x.dtype());
@@ -96,7 +104,7 @@ public final class CpuBackend implements Backend {
     @Override
     public NDArray copy(NDArray x, DType to) {
         CpuStorage src = cpu(x);
-        NDArray out = newArray(to, x.shape());
+        NDArray out = newOutput(to, x.shape());
         CpuStorage dst = (CpuStorage) out.storage();
         Strided it = Strided.of(x.shape(), x);
         int ss = it.innerStride(0);
@@ -136,7 +144,7 @@ public final class CpuBackend implements Backend {
     @Override
     public NDArray unary(UnaryOp op, NDArray x, double scalar) {
         DType t = x.dtype();
-        NDArray out = newArray(t, x.shape());
+        NDArray out = newOutput(t, x.shape());
         Strided it = Strided.of(x.shape(), x);
         int xs = it.innerStride(0);
         switch (t) {
@@ -175,7 +183,7 @@ public final class CpuBackend implements Backend {
     @Override
     public NDArray unaryBackward(UnaryOp op, NDArray x, NDArray gradOut, double scalar) {
         DType t = x.dtype();
-        NDArray out = newArray(t, x.shape());
+        NDArray out = newOutput(t, x.shape());
         Strided it = Strided.of(x.shape(), x, gradOut);
         int xs = it.innerStride(0), gs = it.innerStride(1);
         switch (t) {
@@ -215,7 +223,7 @@ public final class CpuBackend implements Backend {
     public NDArray binary(BinaryOp op, NDArray a, NDArray b) {
         DType t = a.dtype();
         int[] shape = a.shape();
-        NDArray out = newArray(op.isComparison() ? DType.BOOL : t, shape);
+        NDArray out = newOutput(op.isComparison() ? DType.BOOL : t, shape);
         Strided it = Strided.of(shape, a, b);
         int as = it.innerStride(0), bs = it.innerStride(1);
         if (op.isComparison()) {
@@ -279,7 +287,7 @@ public final class CpuBackend implements Backend {
     public NDArray binaryScalar(BinaryOp op, NDArray x, double s) {
         DType t = x.dtype();
         int[] shape = x.shape();
-        NDArray out = newArray(op.isComparison() ? DType.BOOL : t, shape);
+        NDArray out = newOutput(op.isComparison() ? DType.BOOL : t, shape);
         Strided it = Strided.of(shape, x);
         int xs = it.innerStride(0);
         CpuStorage a = cpu(x);
@@ -326,7 +334,7 @@ public final class CpuBackend implements Backend {
     public NDArray where(NDArray cond, NDArray a, NDArray b) {
         DType t = a.dtype();
         int[] shape = a.shape();
-        NDArray out = newArray(t, shape);
+        NDArray out = newOutput(t, shape);
         Strided it = Strided.of(shape, cond, a, b);
         int cs = it.innerStride(0), as = it.innerStride(1), bs = it.innerStride(2);
         byte[] c = cpu(cond).bool();

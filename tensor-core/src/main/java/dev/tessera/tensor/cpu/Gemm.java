@@ -57,7 +57,8 @@ public final class Gemm {
         int batch = 1;
         for (int d = 0; d < rank - 2; d++) batch *= sa[d];
         boolean f32 = a.dtype() == DType.F32;
-        CpuStorage out = CpuStorage.allocate(a.dtype(), (int) total);
+        // Every element is written unless K is 0 (then the product is all zeros).
+        CpuStorage out = k == 0 ? CpuStorage.allocate(a.dtype(), (int) total) : CpuStorage.allocateForOverwrite(a.dtype(), (int) total);
         NDArray result = new NDArray(out, outShape);
         if (total == 0 || k == 0) return result; // empty product: all zeros
 

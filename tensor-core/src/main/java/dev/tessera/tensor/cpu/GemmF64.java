@@ -49,6 +49,7 @@ final class GemmF64 {
         for (int i = i0; i < i1; i++) {
             int cr = offC + i * n;
             int ar = offA + i * rsA;
+            java.util.Arrays.fill(c, cr, cr + n, 0.0); // C may be a recycled array: start each row from zero
             for (int kk = 0; kk < k; kk++) {
                 double aik = a[ar + kk * csA];
                 DoubleVector av = DoubleVector.broadcast(S, aik);

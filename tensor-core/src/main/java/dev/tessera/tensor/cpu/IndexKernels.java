@@ -39,7 +39,7 @@ final class IndexKernels {
 
     static NDArray gather(NDArray x, int dim, NDArray index) {
         int[] is = index.shape();
-        NDArray out = CpuBackend.newArray(x.dtype(), is);
+        NDArray out = CpuBackend.newOutput(x.dtype(), is);
         if (out.numel() == 0) return out;
         CpuStorage xs = CpuBackend.cpu(x), ix = CpuBackend.cpu(index), o = CpuBackend.cpu(out);
         int size = x.size(dim), dimStride = x.stride(dim);
@@ -58,7 +58,7 @@ final class IndexKernels {
         int[] shape = x.shape();
         int len = index.size(0);
         shape[dim] = len;
-        NDArray out = CpuBackend.newArray(x.dtype(), shape);
+        NDArray out = CpuBackend.newOutput(x.dtype(), shape);
         if (out.numel() == 0) return out;
         CpuStorage xs = CpuBackend.cpu(x), ix = CpuBackend.cpu(index), o = CpuBackend.cpu(out);
         int size = x.size(dim), dimStride = x.stride(dim);

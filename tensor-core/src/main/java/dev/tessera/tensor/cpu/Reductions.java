@@ -54,13 +54,13 @@ final class Reductions {
         }
         int k = (int) kl, r = (int) rl;
         DType outType = op == ReduceOp.SUM && !t.isFloating() ? DType.I64 : t;
-        NDArray out = CpuBackend.newArray(outType, Shapes.reducedShape(shape, dims, keepDim));
+        NDArray out = CpuBackend.newOutput(outType, Shapes.reducedShape(shape, dims, keepDim));
         if (k == 0) return out;
         if (r == 0) {
             if (op == ReduceOp.MAX || op == ReduceOp.MIN) {
                 throw new IllegalArgumentException(op.name().toLowerCase() + ": cannot reduce an empty dim of shape " + Shapes.str(shape));
             }
-            if (op != ReduceOp.SUM) be.fill(out, Double.NaN);
+            be.fill(out, op == ReduceOp.SUM ? 0 : Double.NaN); // sum of nothing is 0, mean/var NaN
             return out;
         }
         CpuStorage o = CpuBackend.cpu(out);
@@ -321,7 +321,7 @@ final class Reductions {
             keptShape[i] = shape[d];
             keptStrides[i++] = strides[d];
         }
-        NDArray out = CpuBackend.newArray(DType.I64, Shapes.reducedShape(shape, new int[] {dim}, keepDim));
+        NDArray out = CpuBackend.newOutput(DType.I64, Shapes.reducedShape(shape, new int[] {dim}, keepDim));
         long[] o = CpuBackend.cpu(out).i64();
         if (o.length == 0) return out;
         Strided kept = Strided.of(keptShape, new int[][] {keptStrides}, new int[] {x.offset()});

@@ -37,7 +37,7 @@ final class RowKernels {
     static NDArray softmax(NDArray x, boolean log) {
         int c = lastDim(x, "softmax");
         int n = c == 0 ? 0 : x.numel() / c;
-        NDArray out = CpuBackend.newArray(x.dtype(), x.shape());
+        NDArray out = CpuBackend.newOutput(x.dtype(), x.shape());
         if (n == 0 || c == 0) return out;
         int xo = x.offset();
         if (x.dtype() == DType.F32) {
@@ -148,7 +148,7 @@ final class RowKernels {
     static NDArray softmaxBackward(NDArray y, NDArray g, boolean log) {
         int c = lastDim(y, "softmax backward");
         int n = c == 0 ? 0 : y.numel() / c;
-        NDArray out = CpuBackend.newArray(y.dtype(), y.shape());
+        NDArray out = CpuBackend.newOutput(y.dtype(), y.shape());
         if (n == 0) return out;
         int yo = y.offset(), go = g.offset();
         if (y.dtype() == DType.F32) {
@@ -217,9 +217,9 @@ final class RowKernels {
         int c = lastDim(x, rms ? "rmsNorm" : "layerNorm");
         int n = c == 0 ? 0 : x.numel() / c;
         DType t = x.dtype();
-        NDArray out = CpuBackend.newArray(t, x.shape());
-        NDArray meanArr = rms ? null : CpuBackend.newArray(t, rowsShape(x.shape()));
-        NDArray rstdArr = CpuBackend.newArray(t, rowsShape(x.shape()));
+        NDArray out = CpuBackend.newOutput(t, x.shape());
+        NDArray meanArr = rms ? null : CpuBackend.newOutput(t, rowsShape(x.shape()));
+        NDArray rstdArr = CpuBackend.newOutput(t, rowsShape(x.shape()));
         if (n == 0) return new NormResult(out, meanArr, rstdArr);
         int xo = x.offset(), wo = w == null ? 0 : w.offset(), bo = b == null ? 0 : b.offset();
         if (t == DType.F32) {
@@ -361,7 +361,7 @@ final class RowKernels {
         int c = lastDim(x, rms ? "rmsNorm backward" : "layerNorm backward");
         int n = c == 0 ? 0 : x.numel() / c;
         DType t = x.dtype();
-        NDArray dx = CpuBackend.newArray(t, x.shape());
+        NDArray dx = CpuBackend.newOutput(t, x.shape());
         NDArray dw = w == null ? null : CpuBackend.newArray(t, new int[] {c});
         NDArray db = hasBias ? CpuBackend.newArray(t, new int[] {c}) : null;
         if (n == 0) return new NormGrads(dx, dw, db);

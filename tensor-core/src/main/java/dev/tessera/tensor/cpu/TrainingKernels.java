@@ -35,8 +35,8 @@ final class TrainingKernels {
     static CrossEntropyResult crossEntropy(NDArray logits, NDArray targets, long ignoreIndex, double smoothing) {
         int n = logits.size(0), v = logits.size(1);
         DType t = logits.dtype();
-        NDArray loss = CpuBackend.newArray(t, new int[] {n});
-        NDArray lse = CpuBackend.newArray(t, new int[] {n});
+        NDArray loss = CpuBackend.newOutput(t, new int[] {n});
+        NDArray lse = CpuBackend.newOutput(t, new int[] {n});
         CpuStorage ts = CpuBackend.cpu(targets);
         int to = targets.offset(), lo = logits.offset();
         long valid = 0;
@@ -146,7 +146,7 @@ final class TrainingKernels {
     static NDArray crossEntropyBackward(NDArray logits, NDArray targets, NDArray logSumExp, long ignoreIndex, double smoothing, double scale) {
         int n = logits.size(0), v = logits.size(1);
         DType t = logits.dtype();
-        NDArray out = CpuBackend.newArray(t, new int[] {n, v});
+        NDArray out = CpuBackend.newOutput(t, new int[] {n, v});
         if (n == 0 || v == 0) return out;
         CpuStorage ts = CpuBackend.cpu(targets);
         int to = targets.offset(), lo = logits.offset(), so = logSumExp.offset();
@@ -162,8 +162,11 @@ final class TrainingKernels {
             Parallel.forRange(n, RowKernels.rowGrain(v, CpuBackend.GRAIN_HEAVY), (r0, r1) -> {
                 for (int r = r0; r < r1; r++) {
                     long tr = target(ts, to, r);
-                    if (tr == ignoreIndex) continue; // the output is already zero
                     int base = lo + r * v, oi = r * v;
+                    if (tr == ignoreIndex) { // ignored row: zero gradient
+                        java.util.Arrays.fill(o, oi, oi + v, 0f);
+                        continue;
+                    }
                     float l = ls[so + r];
                     int j = 0;
                     for (; j < up; j += L) {
@@ -178,8 +181,11 @@ final class TrainingKernels {
             Parallel.forRange(n, RowKernels.rowGrain(v, CpuBackend.GRAIN_HEAVY), (r0, r1) -> {
                 for (int r = r0; r < r1; r++) {
                     long tr = target(ts, to, r);
-                    if (tr == ignoreIndex) continue;
                     int base = lo + r * v, oi = r * v;
+                    if (tr == ignoreIndex) {
+                        java.util.Arrays.fill(o, oi, oi + v, 0.0);
+                        continue;
+                    }
                     double l = ls[so + r];
                     for (int j = 0; j < v; j++) o[oi + j] = scale * (Math.exp(a[base + j] - l) - uniform);
                     o[oi + (int) tr] -= scale * onTarget;
