@@ -56,6 +56,10 @@ public final class CpuBench implements Callable<Integer> {
     @Option(names = "--list", description = "List the rows and exit.")
     boolean list;
 
+    @Option(names = "--scaling", description = "Thread scaling instead of the main table: each GEMM row timed at 1 thread and at"
+            + " --threads threads, interleaved, for Tessera and libtorch.")
+    boolean scaling;
+
     private static final long SLEEP_BETWEEN_SIDES_MS = 20;
     /** A sample repeats an op until it lasts about this long, so short ops are not timer noise. */
     private static final double SAMPLE_TARGET_MS = 20;
@@ -315,6 +319,49 @@ public final class CpuBench implements Callable<Integer> {
         return res;
     }
 
+    /** Medians (ms) of one row at 1 thread and at {@link #threads}: Tessera 1, Tessera N, libtorch 1, libtorch N. */
+    double[] measureScaling(Row row, ReferenceOps ref) {
+        double[] out = {Double.NaN, Double.NaN, Double.NaN, Double.NaN};
+        Sides sides = row.prepare().apply(new Random(row.name().hashCode()));
+        BenchOp tess = sides.tessera().get();
+        BenchOp torch = ref == null ? null : sides.torch().apply(ref);
+        try {
+            int[] counts = {1, threads};
+            BenchOp[] ops = {tess, tess, torch, torch};
+            long warmMs = quick ? Math.min(warmupMs, 100) : warmupMs;
+            int[] reps = new int[4];
+            for (int c = 0; c < 4; c++) {
+                if (ops[c] == null) continue;
+                setThreads(c, counts[c % 2], ref);
+                reps[c] = (int) Math.max(1, Math.min(1000, Math.round(SAMPLE_TARGET_MS / Math.max(warm(ops[c], warmMs), 1e-3))));
+                if (c >= 2) sleep(SLEEP_BETWEEN_SIDES_MS);
+            }
+            int n = quick ? Math.min(rounds, 3) : rounds;
+            double[][] samples = new double[4][n];
+            for (int round = 0; round < n; round++) {
+                for (int i = 0; i < 4; i++) {
+                    int c = (i + round) % 4; // rotate the order so that no configuration always follows another
+                    if (ops[c] == null) continue;
+                    setThreads(c, counts[c % 2], ref);
+                    samples[c][round] = sample(ops[c], reps[c]);
+                    if (c >= 2) sleep(SLEEP_BETWEEN_SIDES_MS);
+                }
+            }
+            for (int c = 0; c < 4; c++) if (ops[c] != null) out[c] = median(samples[c], n);
+        } finally {
+            Parallel.setThreads(threads);
+            if (ref != null) ref.setThreads(threads);
+            if (torch != null) torch.close();
+            tess.close();
+        }
+        return out;
+    }
+
+    private static void setThreads(int config, int n, ReferenceOps ref) {
+        if (config < 2) Parallel.setThreads(n);
+        else ref.setThreads(n);
+    }
+
     /** max |t - r| / max |r| over the outputs, or NaN when not comparable. */
     static double relativeError(float[] t, float[] r) {
         if (t == null || r == null || t.length != r.length) return Double.NaN;
@@ -400,6 +447,32 @@ public final class CpuBench implements Callable<Integer> {
 
     private static String fmt(double v, String pattern) { return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, pattern, v); }
 
+    private void runScaling(List<Row> rows, ReferenceOps ref, double probeStart) {
+        String head = String.format(Locale.ROOT, "%-16s %-34s %9s %9s %8s %11s %11s %8s",
+                "row", "shape", "T 1t ms", "T " + threads + "t ms", "T x", "torch 1t ms", "torch " + threads + "t ms", "torch x");
+        System.out.println("thread scaling: 1 thread vs " + threads + " threads, the four configurations interleaved in every round");
+        System.out.println(head);
+        System.out.println("-".repeat(head.length()));
+        for (Row row : rows) {
+            if (row.flops() <= 0) continue; // GEMM rows only
+            System.err.println("[bench] scaling " + row.name() + " " + row.shape() + " ...");
+            double[] m;
+            try {
+                m = measureScaling(row, ref);
+            } catch (Throwable e) {
+                System.out.println(row.name() + ": failed: " + reason(e));
+                continue;
+            }
+            System.out.println(String.format(Locale.ROOT, "%-16s %-34s %9s %9s %8s %11s %11s %8s", row.name(), row.shape(),
+                    fmt(m[0], "%.2f"), fmt(m[1], "%.2f"), fmt(m[0] / m[1], "%.2f"), fmt(m[2], "%.2f"), fmt(m[3], "%.2f"), fmt(m[2] / m[3], "%.2f")));
+            System.out.flush();
+            System.gc();
+        }
+        double probeEnd = FmaProbe.allThreads(threads, quick ? 200 : 500);
+        System.out.printf(Locale.ROOT, "%nFMA probe %.1f GFLOP/s on %d thread(s) at end (start %.1f)%n", probeEnd, threads, probeStart);
+        System.out.println("x is the speedup of " + threads + " threads over 1 (time at 1 thread / time at " + threads + ").");
+    }
+
     @Override
     public Integer call() {
         if (threads < 1) throw new CommandLine.ParameterException(new CommandLine(this), "--threads must be >= 1");
@@ -437,6 +510,10 @@ public final class CpuBench implements Callable<Integer> {
                     + (quick ? Math.min(warmupMs, 100) : warmupMs) + " ms warm-up per side (after " + (quick ? 300 : 3000) + " ms of GEMM JIT warm-up), " + SLEEP_BETWEEN_SIDES_MS + " ms pause after libtorch blocks");
             System.out.println();
 
+            if (scaling) {
+                runScaling(rows, ref, probeStart);
+                return 0;
+            }
             String head = String.format(Locale.ROOT, "%-28s %-34s %10s %10s %8s %8s %8s %7s %9s %9s  %s",
                     "row", "shape", "Tessera ms", "torch ms", "T/torch", "T GF/s", "torch GF/s", "T %peak", "floor ms", "rel err", "note");
             System.out.println(head);

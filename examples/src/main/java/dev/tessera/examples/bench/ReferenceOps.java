@@ -43,6 +43,9 @@ public interface ReferenceOps extends AutoCloseable {
      */
     BenchOp mlpForwardBackward(float[] x, int rows, int in, int hidden, float[] w1, float[] b1, float[] w2, float[] b2, float[] g);
 
+    /** Sets the reference's intra-op thread count (for the thread-scaling table). */
+    void setThreads(int threads);
+
     /** What the reference runs for a row kind when it is not the same algorithm (e.g. GELU's erf form). */
     default String note(String kind) { return ""; }
 

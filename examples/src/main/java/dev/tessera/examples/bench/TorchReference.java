@@ -40,6 +40,11 @@ public final class TorchReference implements ReferenceOps {
     }
 
     @Override
+    public void setThreads(int n) {
+        if (JniUtils.getNumThreads() != n) JniUtils.setNumThreads(n);
+    }
+
+    @Override
     public String describe() {
         return "libtorch " + engine.getVersion() + " (DJL " + Engine.getDjlVersion() + "), " + JniUtils.getNumThreads()
                 + " intra-op threads (asked " + threads + "), " + JniUtils.getNumInteropThreads() + " inter-op";

@@ -40,7 +40,7 @@ final class GemmF32 {
      * K block: the number of k per pass over C. A KC x MR panel of A stays in L1 while B panels
      * stream from L2; larger KC means fewer passes of C through the caches.
      */
-    static final int KC = Math.max(1, intProperty("tessera.gemm.kc", 256));
+    static final int KC = Math.max(1, intProperty("tessera.gemm.kc", 512));
     /** Rows of B per packing task. */
     static final int PACK_ROWS = 32;
     /** M block: an MC x KC block of packed A should sit in L2. Multiple of MR. */
@@ -49,7 +49,7 @@ final class GemmF32 {
      * B panels visited together per A panel (their KC x GROUP * NR floats sit in L2); 0 restores
      * the classic order (one B panel kept in L1, all A panels of the tile streaming past it).
      */
-    static final int GROUP = Math.max(0, intProperty("tessera.gemm.group", 8));
+    static final int GROUP = Math.max(0, intProperty("tessera.gemm.group", 6));
     /** Bound on the packed B block (floats); fixes NC = about this / K. */
     static final int B_BLOCK_FLOATS = Math.max(1 << 16, intProperty("tessera.gemm.bblock", 4 << 20));
     /**
