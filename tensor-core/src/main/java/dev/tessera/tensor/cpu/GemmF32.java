@@ -359,38 +359,46 @@ final class GemmF32 {
     /**
      * C[mr x nr tile at cOff, row stride ldc] (+)= packed A panel (kc x MR) @ packed B panel (kc x NR),
      * added to C when add, stored over it otherwise (the first K block, sparing a read of C).
-     * The register tile goes through the small scratch array tile so that the FMA loop stays a
-     * method C2 compiles with every vector op intrinsified (a kernel that also held the C update
-     * grew past C2's inlining budget and ran boxed).
+     * A full tile goes from the registers straight into C (a detour through a scratch tile, written
+     * by the kernel and then added to C in a separate loop, cost up to a third of the product's
+     * time on GPT-2 shapes). Each K block is summed from zero and then added to C, a two-level
+     * summation that keeps the rounding error of long K lower than one running sum would. Edge
+     * tiles go through the small scratch array tile and only their mr x nr part reaches C.
      */
     static void kernel(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] c, int cOff, int ldc,
                        int mr, int nr, float[] tile, boolean add) {
-        if (MR == 8) kernel8x3(pa, aOff, pb, bOff, kc, tile);
-        else if (MR == 12) kernel12x2(pa, aOff, pb, bOff, kc, tile);
-        else kernel6x2(pa, aOff, pb, bOff, kc, tile);
-        if (nr == NR) {
-            for (int r = 0; r < mr; r++) {
-                int cr = cOff + r * ldc, tr = r * NR;
-                for (int v = 0; v < NR; v += L) {
-                    FloatVector t = FloatVector.fromArray(S, tile, tr + v);
-                    if (add) t = t.add(FloatVector.fromArray(S, c, cr + v));
-                    t.intoArray(c, cr + v);
-                }
-            }
-        } else {
-            for (int r = 0; r < mr; r++) {
-                int cr = cOff + r * ldc, tr = r * NR;
-                if (add) {
-                    for (int j = 0; j < nr; j++) c[cr + j] += tile[tr + j];
-                } else {
-                    System.arraycopy(tile, tr, c, cr, nr);
-                }
+        if (mr == MR && nr == NR) {
+            micro(pa, aOff, pb, bOff, kc, c, cOff, ldc, add);
+            return;
+        }
+        micro(pa, aOff, pb, bOff, kc, tile, 0, NR, false);
+        for (int r = 0; r < mr; r++) {
+            int cr = cOff + r * ldc, tr = r * NR;
+            if (add) {
+                for (int j = 0; j < nr; j++) c[cr + j] += tile[tr + j];
+            } else {
+                System.arraycopy(tile, tr, c, cr, nr);
             }
         }
     }
 
-    /** tile[8 x 3L, row-major] = packed A panel (kc x 8) @ packed B panel (kc x 3L). */
-    private static void kernel8x3(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] tile) {
+    /** d[MR x NR at dOff, row stride ld] (+)= packed A panel @ packed B panel, with the configured tile. */
+    private static void micro(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] d, int dOff, int ld, boolean add) {
+        if (MR == 8) kernel8x3(pa, aOff, pb, bOff, kc, d, dOff, ld, add);
+        else if (MR == 12) kernel12x2(pa, aOff, pb, bOff, kc, d, dOff, ld, add);
+        else kernel6x2(pa, aOff, pb, bOff, kc, d, dOff, ld, add);
+    }
+
+    /** d[8 x 3L at dOff, row stride ld] (+)= packed A panel (kc x 8) @ packed B panel (kc x 3L). */
+    private static void kernel8x3(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] d, int dOff, int ld, boolean add) {
+        int d0 = dOff;
+        int d1 = dOff + 1 * ld;
+        int d2 = dOff + 2 * ld;
+        int d3 = dOff + 3 * ld;
+        int d4 = dOff + 4 * ld;
+        int d5 = dOff + 5 * ld;
+        int d6 = dOff + 6 * ld;
+        int d7 = dOff + 7 * ld;
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c02 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S), c12 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c22 = FloatVector.zero(S);
@@ -405,67 +413,79 @@ final class GemmF32 {
             FloatVector b0 = FloatVector.fromArray(S, pb, bi);
             FloatVector b1 = FloatVector.fromArray(S, pb, bi + L);
             FloatVector b2 = FloatVector.fromArray(S, pb, bi + 2 * L);
-            FloatVector av = FloatVector.broadcast(S, pa[ai]);
-            c00 = av.fma(b0, c00);
-            c01 = av.fma(b1, c01);
-            c02 = av.fma(b2, c02);
-            av = FloatVector.broadcast(S, pa[ai + 1]);
-            c10 = av.fma(b0, c10);
-            c11 = av.fma(b1, c11);
-            c12 = av.fma(b2, c12);
-            av = FloatVector.broadcast(S, pa[ai + 2]);
-            c20 = av.fma(b0, c20);
-            c21 = av.fma(b1, c21);
-            c22 = av.fma(b2, c22);
-            av = FloatVector.broadcast(S, pa[ai + 3]);
-            c30 = av.fma(b0, c30);
-            c31 = av.fma(b1, c31);
-            c32 = av.fma(b2, c32);
-            av = FloatVector.broadcast(S, pa[ai + 4]);
-            c40 = av.fma(b0, c40);
-            c41 = av.fma(b1, c41);
-            c42 = av.fma(b2, c42);
-            av = FloatVector.broadcast(S, pa[ai + 5]);
-            c50 = av.fma(b0, c50);
-            c51 = av.fma(b1, c51);
-            c52 = av.fma(b2, c52);
-            av = FloatVector.broadcast(S, pa[ai + 6]);
-            c60 = av.fma(b0, c60);
-            c61 = av.fma(b1, c61);
-            c62 = av.fma(b2, c62);
-            av = FloatVector.broadcast(S, pa[ai + 7]);
-            c70 = av.fma(b0, c70);
-            c71 = av.fma(b1, c71);
-            c72 = av.fma(b2, c72);
+            FloatVector a0 = FloatVector.broadcast(S, pa[ai]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            c02 = a0.fma(b2, c02);
+            FloatVector a1 = FloatVector.broadcast(S, pa[ai + 1]);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            c12 = a1.fma(b2, c12);
+            FloatVector a2 = FloatVector.broadcast(S, pa[ai + 2]);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            c22 = a2.fma(b2, c22);
+            FloatVector a3 = FloatVector.broadcast(S, pa[ai + 3]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+            c32 = a3.fma(b2, c32);
+            FloatVector a4 = FloatVector.broadcast(S, pa[ai + 4]);
+            c40 = a4.fma(b0, c40);
+            c41 = a4.fma(b1, c41);
+            c42 = a4.fma(b2, c42);
+            FloatVector a5 = FloatVector.broadcast(S, pa[ai + 5]);
+            c50 = a5.fma(b0, c50);
+            c51 = a5.fma(b1, c51);
+            c52 = a5.fma(b2, c52);
+            FloatVector a6 = FloatVector.broadcast(S, pa[ai + 6]);
+            c60 = a6.fma(b0, c60);
+            c61 = a6.fma(b1, c61);
+            c62 = a6.fma(b2, c62);
+            FloatVector a7 = FloatVector.broadcast(S, pa[ai + 7]);
+            c70 = a7.fma(b0, c70);
+            c71 = a7.fma(b1, c71);
+            c72 = a7.fma(b2, c72);
         }
-        c00.intoArray(tile, 0 * L);
-        c01.intoArray(tile, 1 * L);
-        c02.intoArray(tile, 2 * L);
-        c10.intoArray(tile, 3 * L);
-        c11.intoArray(tile, 4 * L);
-        c12.intoArray(tile, 5 * L);
-        c20.intoArray(tile, 6 * L);
-        c21.intoArray(tile, 7 * L);
-        c22.intoArray(tile, 8 * L);
-        c30.intoArray(tile, 9 * L);
-        c31.intoArray(tile, 10 * L);
-        c32.intoArray(tile, 11 * L);
-        c40.intoArray(tile, 12 * L);
-        c41.intoArray(tile, 13 * L);
-        c42.intoArray(tile, 14 * L);
-        c50.intoArray(tile, 15 * L);
-        c51.intoArray(tile, 16 * L);
-        c52.intoArray(tile, 17 * L);
-        c60.intoArray(tile, 18 * L);
-        c61.intoArray(tile, 19 * L);
-        c62.intoArray(tile, 20 * L);
-        c70.intoArray(tile, 21 * L);
-        c71.intoArray(tile, 22 * L);
-        c72.intoArray(tile, 23 * L);
+        (add ? c00.add(FloatVector.fromArray(S, d, d0)) : c00).intoArray(d, d0);
+        (add ? c01.add(FloatVector.fromArray(S, d, d0 + L)) : c01).intoArray(d, d0 + L);
+        (add ? c02.add(FloatVector.fromArray(S, d, d0 + 2 * L)) : c02).intoArray(d, d0 + 2 * L);
+        (add ? c10.add(FloatVector.fromArray(S, d, d1)) : c10).intoArray(d, d1);
+        (add ? c11.add(FloatVector.fromArray(S, d, d1 + L)) : c11).intoArray(d, d1 + L);
+        (add ? c12.add(FloatVector.fromArray(S, d, d1 + 2 * L)) : c12).intoArray(d, d1 + 2 * L);
+        (add ? c20.add(FloatVector.fromArray(S, d, d2)) : c20).intoArray(d, d2);
+        (add ? c21.add(FloatVector.fromArray(S, d, d2 + L)) : c21).intoArray(d, d2 + L);
+        (add ? c22.add(FloatVector.fromArray(S, d, d2 + 2 * L)) : c22).intoArray(d, d2 + 2 * L);
+        (add ? c30.add(FloatVector.fromArray(S, d, d3)) : c30).intoArray(d, d3);
+        (add ? c31.add(FloatVector.fromArray(S, d, d3 + L)) : c31).intoArray(d, d3 + L);
+        (add ? c32.add(FloatVector.fromArray(S, d, d3 + 2 * L)) : c32).intoArray(d, d3 + 2 * L);
+        (add ? c40.add(FloatVector.fromArray(S, d, d4)) : c40).intoArray(d, d4);
+        (add ? c41.add(FloatVector.fromArray(S, d, d4 + L)) : c41).intoArray(d, d4 + L);
+        (add ? c42.add(FloatVector.fromArray(S, d, d4 + 2 * L)) : c42).intoArray(d, d4 + 2 * L);
+        (add ? c50.add(FloatVector.fromArray(S, d, d5)) : c50).intoArray(d, d5);
+        (add ? c51.add(FloatVector.fromArray(S, d, d5 + L)) : c51).intoArray(d, d5 + L);
+        (add ? c52.add(FloatVector.fromArray(S, d, d5 + 2 * L)) : c52).intoArray(d, d5 + 2 * L);
+        (add ? c60.add(FloatVector.fromArray(S, d, d6)) : c60).intoArray(d, d6);
+        (add ? c61.add(FloatVector.fromArray(S, d, d6 + L)) : c61).intoArray(d, d6 + L);
+        (add ? c62.add(FloatVector.fromArray(S, d, d6 + 2 * L)) : c62).intoArray(d, d6 + 2 * L);
+        (add ? c70.add(FloatVector.fromArray(S, d, d7)) : c70).intoArray(d, d7);
+        (add ? c71.add(FloatVector.fromArray(S, d, d7 + L)) : c71).intoArray(d, d7 + L);
+        (add ? c72.add(FloatVector.fromArray(S, d, d7 + 2 * L)) : c72).intoArray(d, d7 + 2 * L);
     }
 
-    /** tile[12 x 2L, row-major] = packed A panel (kc x 12) @ packed B panel (kc x 2L). */
-    private static void kernel12x2(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] tile) {
+    /** d[12 x 2L at dOff, row stride ld] (+)= packed A panel (kc x 12) @ packed B panel (kc x 2L). */
+    private static void kernel12x2(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] d, int dOff, int ld, boolean add) {
+        int d0 = dOff;
+        int d1 = dOff + 1 * ld;
+        int d2 = dOff + 2 * ld;
+        int d3 = dOff + 3 * ld;
+        int d4 = dOff + 4 * ld;
+        int d5 = dOff + 5 * ld;
+        int d6 = dOff + 6 * ld;
+        int d7 = dOff + 7 * ld;
+        int d8 = dOff + 8 * ld;
+        int d9 = dOff + 9 * ld;
+        int d10 = dOff + 10 * ld;
+        int d11 = dOff + 11 * ld;
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -483,71 +503,77 @@ final class GemmF32 {
             int bi = bOff + kk * (2 * L);
             FloatVector b0 = FloatVector.fromArray(S, pb, bi);
             FloatVector b1 = FloatVector.fromArray(S, pb, bi + L);
-            FloatVector av = FloatVector.broadcast(S, pa[ai]);
-            c00 = av.fma(b0, c00);
-            c01 = av.fma(b1, c01);
-            av = FloatVector.broadcast(S, pa[ai + 1]);
-            c10 = av.fma(b0, c10);
-            c11 = av.fma(b1, c11);
-            av = FloatVector.broadcast(S, pa[ai + 2]);
-            c20 = av.fma(b0, c20);
-            c21 = av.fma(b1, c21);
-            av = FloatVector.broadcast(S, pa[ai + 3]);
-            c30 = av.fma(b0, c30);
-            c31 = av.fma(b1, c31);
-            av = FloatVector.broadcast(S, pa[ai + 4]);
-            c40 = av.fma(b0, c40);
-            c41 = av.fma(b1, c41);
-            av = FloatVector.broadcast(S, pa[ai + 5]);
-            c50 = av.fma(b0, c50);
-            c51 = av.fma(b1, c51);
-            av = FloatVector.broadcast(S, pa[ai + 6]);
-            c60 = av.fma(b0, c60);
-            c61 = av.fma(b1, c61);
-            av = FloatVector.broadcast(S, pa[ai + 7]);
-            c70 = av.fma(b0, c70);
-            c71 = av.fma(b1, c71);
-            av = FloatVector.broadcast(S, pa[ai + 8]);
-            c80 = av.fma(b0, c80);
-            c81 = av.fma(b1, c81);
-            av = FloatVector.broadcast(S, pa[ai + 9]);
-            c90 = av.fma(b0, c90);
-            c91 = av.fma(b1, c91);
-            av = FloatVector.broadcast(S, pa[ai + 10]);
-            c100 = av.fma(b0, c100);
-            c101 = av.fma(b1, c101);
-            av = FloatVector.broadcast(S, pa[ai + 11]);
-            c110 = av.fma(b0, c110);
-            c111 = av.fma(b1, c111);
+            FloatVector a0 = FloatVector.broadcast(S, pa[ai]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(S, pa[ai + 1]);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, pa[ai + 2]);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(S, pa[ai + 3]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+            FloatVector a4 = FloatVector.broadcast(S, pa[ai + 4]);
+            c40 = a4.fma(b0, c40);
+            c41 = a4.fma(b1, c41);
+            FloatVector a5 = FloatVector.broadcast(S, pa[ai + 5]);
+            c50 = a5.fma(b0, c50);
+            c51 = a5.fma(b1, c51);
+            FloatVector a6 = FloatVector.broadcast(S, pa[ai + 6]);
+            c60 = a6.fma(b0, c60);
+            c61 = a6.fma(b1, c61);
+            FloatVector a7 = FloatVector.broadcast(S, pa[ai + 7]);
+            c70 = a7.fma(b0, c70);
+            c71 = a7.fma(b1, c71);
+            FloatVector a8 = FloatVector.broadcast(S, pa[ai + 8]);
+            c80 = a8.fma(b0, c80);
+            c81 = a8.fma(b1, c81);
+            FloatVector a9 = FloatVector.broadcast(S, pa[ai + 9]);
+            c90 = a9.fma(b0, c90);
+            c91 = a9.fma(b1, c91);
+            FloatVector a10 = FloatVector.broadcast(S, pa[ai + 10]);
+            c100 = a10.fma(b0, c100);
+            c101 = a10.fma(b1, c101);
+            FloatVector a11 = FloatVector.broadcast(S, pa[ai + 11]);
+            c110 = a11.fma(b0, c110);
+            c111 = a11.fma(b1, c111);
         }
-        c00.intoArray(tile, 0 * L);
-        c01.intoArray(tile, 1 * L);
-        c10.intoArray(tile, 2 * L);
-        c11.intoArray(tile, 3 * L);
-        c20.intoArray(tile, 4 * L);
-        c21.intoArray(tile, 5 * L);
-        c30.intoArray(tile, 6 * L);
-        c31.intoArray(tile, 7 * L);
-        c40.intoArray(tile, 8 * L);
-        c41.intoArray(tile, 9 * L);
-        c50.intoArray(tile, 10 * L);
-        c51.intoArray(tile, 11 * L);
-        c60.intoArray(tile, 12 * L);
-        c61.intoArray(tile, 13 * L);
-        c70.intoArray(tile, 14 * L);
-        c71.intoArray(tile, 15 * L);
-        c80.intoArray(tile, 16 * L);
-        c81.intoArray(tile, 17 * L);
-        c90.intoArray(tile, 18 * L);
-        c91.intoArray(tile, 19 * L);
-        c100.intoArray(tile, 20 * L);
-        c101.intoArray(tile, 21 * L);
-        c110.intoArray(tile, 22 * L);
-        c111.intoArray(tile, 23 * L);
+        (add ? c00.add(FloatVector.fromArray(S, d, d0)) : c00).intoArray(d, d0);
+        (add ? c01.add(FloatVector.fromArray(S, d, d0 + L)) : c01).intoArray(d, d0 + L);
+        (add ? c10.add(FloatVector.fromArray(S, d, d1)) : c10).intoArray(d, d1);
+        (add ? c11.add(FloatVector.fromArray(S, d, d1 + L)) : c11).intoArray(d, d1 + L);
+        (add ? c20.add(FloatVector.fromArray(S, d, d2)) : c20).intoArray(d, d2);
+        (add ? c21.add(FloatVector.fromArray(S, d, d2 + L)) : c21).intoArray(d, d2 + L);
+        (add ? c30.add(FloatVector.fromArray(S, d, d3)) : c30).intoArray(d, d3);
+        (add ? c31.add(FloatVector.fromArray(S, d, d3 + L)) : c31).intoArray(d, d3 + L);
+        (add ? c40.add(FloatVector.fromArray(S, d, d4)) : c40).intoArray(d, d4);
+        (add ? c41.add(FloatVector.fromArray(S, d, d4 + L)) : c41).intoArray(d, d4 + L);
+        (add ? c50.add(FloatVector.fromArray(S, d, d5)) : c50).intoArray(d, d5);
+        (add ? c51.add(FloatVector.fromArray(S, d, d5 + L)) : c51).intoArray(d, d5 + L);
+        (add ? c60.add(FloatVector.fromArray(S, d, d6)) : c60).intoArray(d, d6);
+        (add ? c61.add(FloatVector.fromArray(S, d, d6 + L)) : c61).intoArray(d, d6 + L);
+        (add ? c70.add(FloatVector.fromArray(S, d, d7)) : c70).intoArray(d, d7);
+        (add ? c71.add(FloatVector.fromArray(S, d, d7 + L)) : c71).intoArray(d, d7 + L);
+        (add ? c80.add(FloatVector.fromArray(S, d, d8)) : c80).intoArray(d, d8);
+        (add ? c81.add(FloatVector.fromArray(S, d, d8 + L)) : c81).intoArray(d, d8 + L);
+        (add ? c90.add(FloatVector.fromArray(S, d, d9)) : c90).intoArray(d, d9);
+        (add ? c91.add(FloatVector.fromArray(S, d, d9 + L)) : c91).intoArray(d, d9 + L);
+        (add ? c100.add(FloatVector.fromArray(S, d, d10)) : c100).intoArray(d, d10);
+        (add ? c101.add(FloatVector.fromArray(S, d, d10 + L)) : c101).intoArray(d, d10 + L);
+        (add ? c110.add(FloatVector.fromArray(S, d, d11)) : c110).intoArray(d, d11);
+        (add ? c111.add(FloatVector.fromArray(S, d, d11 + L)) : c111).intoArray(d, d11 + L);
     }
 
-    /** tile[6 x 2L, row-major] = packed A panel (kc x 6) @ packed B panel (kc x 2L). */
-    private static void kernel6x2(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] tile) {
+    /** d[6 x 2L at dOff, row stride ld] (+)= packed A panel (kc x 6) @ packed B panel (kc x 2L). */
+    private static void kernel6x2(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] d, int dOff, int ld, boolean add) {
+        int d0 = dOff;
+        int d1 = dOff + 1 * ld;
+        int d2 = dOff + 2 * ld;
+        int d3 = dOff + 3 * ld;
+        int d4 = dOff + 4 * ld;
+        int d5 = dOff + 5 * ld;
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -559,36 +585,36 @@ final class GemmF32 {
             int bi = bOff + kk * (2 * L);
             FloatVector b0 = FloatVector.fromArray(S, pb, bi);
             FloatVector b1 = FloatVector.fromArray(S, pb, bi + L);
-            FloatVector av = FloatVector.broadcast(S, pa[ai]);
-            c00 = av.fma(b0, c00);
-            c01 = av.fma(b1, c01);
-            av = FloatVector.broadcast(S, pa[ai + 1]);
-            c10 = av.fma(b0, c10);
-            c11 = av.fma(b1, c11);
-            av = FloatVector.broadcast(S, pa[ai + 2]);
-            c20 = av.fma(b0, c20);
-            c21 = av.fma(b1, c21);
-            av = FloatVector.broadcast(S, pa[ai + 3]);
-            c30 = av.fma(b0, c30);
-            c31 = av.fma(b1, c31);
-            av = FloatVector.broadcast(S, pa[ai + 4]);
-            c40 = av.fma(b0, c40);
-            c41 = av.fma(b1, c41);
-            av = FloatVector.broadcast(S, pa[ai + 5]);
-            c50 = av.fma(b0, c50);
-            c51 = av.fma(b1, c51);
+            FloatVector a0 = FloatVector.broadcast(S, pa[ai]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(S, pa[ai + 1]);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, pa[ai + 2]);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(S, pa[ai + 3]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+            FloatVector a4 = FloatVector.broadcast(S, pa[ai + 4]);
+            c40 = a4.fma(b0, c40);
+            c41 = a4.fma(b1, c41);
+            FloatVector a5 = FloatVector.broadcast(S, pa[ai + 5]);
+            c50 = a5.fma(b0, c50);
+            c51 = a5.fma(b1, c51);
         }
-        c00.intoArray(tile, 0 * L);
-        c01.intoArray(tile, 1 * L);
-        c10.intoArray(tile, 2 * L);
-        c11.intoArray(tile, 3 * L);
-        c20.intoArray(tile, 4 * L);
-        c21.intoArray(tile, 5 * L);
-        c30.intoArray(tile, 6 * L);
-        c31.intoArray(tile, 7 * L);
-        c40.intoArray(tile, 8 * L);
-        c41.intoArray(tile, 9 * L);
-        c50.intoArray(tile, 10 * L);
-        c51.intoArray(tile, 11 * L);
+        (add ? c00.add(FloatVector.fromArray(S, d, d0)) : c00).intoArray(d, d0);
+        (add ? c01.add(FloatVector.fromArray(S, d, d0 + L)) : c01).intoArray(d, d0 + L);
+        (add ? c10.add(FloatVector.fromArray(S, d, d1)) : c10).intoArray(d, d1);
+        (add ? c11.add(FloatVector.fromArray(S, d, d1 + L)) : c11).intoArray(d, d1 + L);
+        (add ? c20.add(FloatVector.fromArray(S, d, d2)) : c20).intoArray(d, d2);
+        (add ? c21.add(FloatVector.fromArray(S, d, d2 + L)) : c21).intoArray(d, d2 + L);
+        (add ? c30.add(FloatVector.fromArray(S, d, d3)) : c30).intoArray(d, d3);
+        (add ? c31.add(FloatVector.fromArray(S, d, d3 + L)) : c31).intoArray(d, d3 + L);
+        (add ? c40.add(FloatVector.fromArray(S, d, d4)) : c40).intoArray(d, d4);
+        (add ? c41.add(FloatVector.fromArray(S, d, d4 + L)) : c41).intoArray(d, d4 + L);
+        (add ? c50.add(FloatVector.fromArray(S, d, d5)) : c50).intoArray(d, d5);
+        (add ? c51.add(FloatVector.fromArray(S, d, d5 + L)) : c51).intoArray(d, d5 + L);
     }
 }
