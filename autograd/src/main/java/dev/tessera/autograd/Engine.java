@@ -1,16 +1,21 @@
 package dev.tessera.autograd;
 
+import dev.tessera.tensor.AllocationLog;
+import dev.tessera.tensor.CpuStorage;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.NDArray;
 import dev.tessera.tensor.Shapes;
+import dev.tessera.tensor.Storage;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Deque;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Reverse-mode backward pass: visits the Functions behind a root in reverse topological order,
@@ -49,7 +54,8 @@ final class Engine {
         List<Function> order = topologicalOrder(rootFn);
         Map<Function, NDArray> pending = new IdentityHashMap<>();
         pending.put(rootFn, seed);
-        try (NoGrad g = NoGrad.enter()) {
+        List<Tensor> gradReceivers = new ArrayList<>();
+        try (AllocationLog log = AllocationLog.start(); NoGrad g = NoGrad.enter()) {
             for (int k = order.size() - 1; k >= 0; k--) {
                 Function fn = order.get(k);
                 NDArray gradOut = pending.remove(fn);
@@ -73,7 +79,10 @@ final class Engine {
                                 + ", but the input has shape " + Shapes.str(in.shape()));
                     }
                     Function producer = in.gradFn();
-                    if (producer == null || in.retainsGrad()) in.accumulateGrad(gi);
+                    if (producer == null || in.retainsGrad()) {
+                        in.accumulateGrad(gi);
+                        gradReceivers.add(in);
+                    }
                     if (producer != null) {
                         NDArray prev = pending.get(producer);
                         pending.put(producer, prev == null ? gi : prev.add(gi));
@@ -81,6 +90,25 @@ final class Engine {
                 }
                 if (!retainGraph) fn.free();
             }
+            releaseTemporaries(log, gradReceivers);
+        }
+    }
+
+    /**
+     * Closes every CPU storage made during this backward pass except the gradients now held by
+     * tensors: intermediate gradients and kernel temporaries, which nothing else can reach (arrays
+     * made before the pass, such as saved activations or the caller's gradOutput, were not logged).
+     * Their arrays go back to the CPU array pool, so the next step's backward reuses cached memory
+     * instead of fresh, zeroed arrays.
+     */
+    private static void releaseTemporaries(AllocationLog log, List<Tensor> gradReceivers) {
+        Set<Storage> keep = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Tensor t : gradReceivers) {
+            NDArray grad = t.grad();
+            if (grad != null) keep.add(grad.storage());
+        }
+        for (CpuStorage s : log.storages()) {
+            if (!keep.contains(s)) s.close();
         }
     }
 

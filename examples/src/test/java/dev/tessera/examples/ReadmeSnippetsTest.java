@@ -31,11 +31,15 @@ class ReadmeSnippetsTest {
         NormResult ln = x.layerNorm(null, null, 1e-5);
         NDArray half = x.to(DType.BF16);
         float[] values = att.toFloatArray();
+        NDArray attKept = att.softmax(-1); // checked below, after att is closed
+        att.close();
 
+        assertThrows(IllegalStateException.class, att::sum, "a closed array cannot be used");
+        assertEquals(8 * 12 * 128, attKept.sum().item(), 1e-1);
         assertArrayEquals(new int[] {8, 12, 128, 64}, q.shape());
         assertTrue(q.storage() == qkv.storage(), "q is a view of qkv");
         assertEquals(8 * 12 * 128 * 128, values.length);
-        assertEquals(8 * 12 * 128, att.sum().item(), 1e-1); // each row of the softmax sums to 1
+        assertEquals(8 * 12 * 128, NDArray.fromArray(values, 8, 12, 128, 128).sum().item(), 1e-1); // each row of the softmax sums to 1
         assertEquals(0, ln.out().mean(-1).abs().max().item(), 1e-5);
         assertEquals(DType.BF16, half.dtype());
 

@@ -277,7 +277,7 @@ public final class OpenClBackend implements Backend {
         if (offset < 0 || count < 0 || (long) offset + count > s.size()) {
             throw new IndexOutOfBoundsException("opencl toHost: [" + offset + ", " + (offset + count) + ") outside storage of " + s.size() + " elements");
         }
-        Object out = dev.tessera.tensor.CpuStorage.allocate(s.dtype(), count).array();
+        Object out = dev.tessera.tensor.CpuStorage.newHostArray(s.dtype(), count);
         if (count > 0) {
             int es = s.dtype().byteSize();
             synchronized (ctx) {

@@ -13,6 +13,7 @@ public final class CpuStorage extends Storage {
         super(dtype, size);
         this.array = array;
         this.owned = owned;
+        if (owned) AllocationLog.record(this);
     }
 
     private static Object newArray(DType dtype, int size) {
@@ -25,6 +26,12 @@ public final class CpuStorage extends Storage {
             case BOOL -> new byte[size];
         };
     }
+
+    /**
+     * A new zero-filled Java array of the dtype's type, with no storage around it: for arrays that
+     * are handed to a caller (host copies), which must never be recycled or logged.
+     */
+    public static Object newHostArray(DType dtype, int size) { return newArray(dtype, size); }
 
     /** New zero-filled storage. */
     public static CpuStorage allocate(DType dtype, int size) {
@@ -69,10 +76,10 @@ public final class CpuStorage extends Storage {
     /** A new host array (of the dtype's Java type) with count elements copied from offset. */
     public Object copyRange(int offset, int count) {
         checkOpen();
-        CpuStorage out = allocate(dtype(), count);
+        Object out = newArray(dtype(), count);
         // An empty view may carry any offset (nothing is read through it).
-        if (count > 0) System.arraycopy(array, offset, out.array, 0, count);
-        return out.array;
+        if (count > 0) System.arraycopy(array, offset, out, 0, count);
+        return out;
     }
 
     @Override

@@ -325,7 +325,7 @@ public final class SafetensorsFile implements AutoCloseable {
         if (!channel.isOpen()) throw new IllegalStateException("safetensors file " + path + " was closed; cannot read tensor '" + name + "'");
         FileDtype fd = FileDtype.parse(t.fileDtype());
         int n = t.numel();
-        Object array = CpuStorage.allocate(fd.loadsAs, n).array();
+        Object array = CpuStorage.newHostArray(fd.loadsAs, n);
         long fileSize = channel.size();
         if (dataStart + t.end() > fileSize) {
             throw new SafetensorsException(path, name, "file shrank to " + fileSize + " bytes since it was opened; the tensor ends at byte " + (dataStart + t.end()));
