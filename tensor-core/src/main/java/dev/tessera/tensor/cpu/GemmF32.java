@@ -40,7 +40,7 @@ final class GemmF32 {
      * K block: the number of k per pass over C. A KC x MR panel of A stays in L1 while B panels
      * stream from L2; larger KC means fewer passes of C through the caches.
      */
-    static final int KC = Math.max(1, intProperty("tessera.gemm.kc", 512));
+    static final int KC = Math.max(1, intProperty("tessera.gemm.kc", 768));
     /** Rows of B per packing task. */
     static final int PACK_ROWS = 32;
     /** M block: an MC x KC block of packed A should sit in L2. Multiple of MR. */
