@@ -138,12 +138,13 @@ class GemmTest {
 
     @Test
     void severalKAndNBlocksAndRowBlocks() {
-        // K = 600 spans three K blocks; M = 300 several row blocks; N wider than one panel.
+        // K spans three K blocks (the last one partial); M = 300 several row blocks; N wider than one panel.
         Random rnd = new Random(5);
+        int k = 2 * GemmF32.KC + 37;
         for (boolean ta : new boolean[] {false, true}) {
             for (boolean tb : new boolean[] {false, true}) {
-                NDArray a = matrix(rnd, DType.F32, 300, 600, ta);
-                NDArray b = matrix(rnd, DType.F32, 600, 70, tb);
+                NDArray a = matrix(rnd, DType.F32, 300, k, ta);
+                NDArray b = matrix(rnd, DType.F32, k, 70, tb);
                 assertMatmul(a, b, Gemm.matmul(a, b));
             }
         }
@@ -268,7 +269,7 @@ class GemmTest {
         // and whether A is packed per tile or all at once (more than one thread on a short, deep
         // product) must leave every bit of C unchanged: only the K blocking fixes the sums.
         Random rnd = new Random(13);
-        int[][] mkn = {{150, 700, 500}, {37, 300, 1000}, {301, 520, 203}};
+        int[][] mkn = {{150, 700, 500}, {37, 300, 1000}, {301, 520, 203}, {45, GemmF32.KC + 100, 150}};
         for (int[] s : mkn) {
             for (boolean ta : new boolean[] {false, true}) {
                 int m = s[0], k = s[1], n = s[2];
