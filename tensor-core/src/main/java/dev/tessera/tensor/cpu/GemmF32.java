@@ -136,7 +136,7 @@ final class GemmF32 {
         int kBlocks = (k + KC - 1) / KC;
         // Tiles: MC rows x a range of panels; enough of them to keep every thread busy.
         int maxPanels = (nc + NR - 1) / NR;
-        int splits = threads == 1 ? 1 : Math.min(maxPanels, Math.max(1, (4 * threads + mBlocks - 1) / mBlocks));
+        int splits = threads == 1 ? 1 : Math.min(maxPanels, Math.max(1, (8 * threads + mBlocks - 1) / mBlocks));
 
         // A tile packs its own MC x KC pieces of A just before use (they stay in L2) when each piece is
         // used by one tile only. When A would be packed again for every N block or panel range, all of
