@@ -30,7 +30,9 @@ import java.util.Arrays;
  * Tensors passed to {@link #apply} are the differentiable inputs. {@link #backward} returns one
  * gradient per input, each of that input's shape (null where there is none, e.g. when
  * {@link #needsInputGrad(int)} is false). Arrays stored with {@link #saveForBackward} are dropped
- * when the graph is freed; keep large arrays there rather than in fields.
+ * when the graph is freed; keep large arrays there rather than in fields. Arrays that
+ * {@link #backward} creates on the CPU are closed when the backward pass ends (their memory is
+ * reused), except the gradients the engine stores in tensors: a backward must not keep them.
  */
 public abstract class Function {
     private Tensor[] inputs;
