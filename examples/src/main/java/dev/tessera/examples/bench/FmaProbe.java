@@ -6,8 +6,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Register-only FMA throughput: 12 independent vector FMA chains per thread, no memory traffic.
- * What a perfect kernel could reach right now; a drop between the start and the end of a run
- * means the machine was busy (or its clock changed) while measuring.
+ * What a perfect kernel could reach right now (median of short windows); a drop between the
+ * start and the end of a run means the machine was busy (or its clock changed) while measuring.
  */
 final class FmaProbe {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -23,10 +23,19 @@ final class FmaProbe {
             burst(500);
             if (i > 200_000) break;
         }
+        // Many short windows and their median: one window that hits a recompilation of the loop
+        // (which happens after long runs, when classes loaded meanwhile invalidate its code)
+        // cannot drag the figure down the way one long timed call could.
         long end = System.nanoTime() + millis * 1_000_000L;
-        long flops = 0, t0 = System.nanoTime();
-        while (System.nanoTime() < end) flops += burst(1_000_000);
-        return flops / (double) (System.nanoTime() - t0);
+        double[] rates = new double[4096];
+        int n = 0;
+        while ((System.nanoTime() < end || n < 5) && n < rates.length) {
+            long t0 = System.nanoTime();
+            long flops = burst(50_000);
+            rates[n++] = flops / (double) (System.nanoTime() - t0);
+        }
+        java.util.Arrays.sort(rates, 0, n);
+        return rates[n / 2];
     }
 
     /** Summed GFLOP/s of threads running the loop at the same time. */
