@@ -61,6 +61,12 @@ public final class CpuBench implements Callable<Integer> {
     boolean scaling;
 
     private static final long SLEEP_BETWEEN_SIDES_MS = 20;
+    /**
+     * Pause before the closing FMA probe, as libtorch's OpenMP workers keep spinning for a while
+     * after its last op. (Closing probes far below the opening one are still seen after libtorch
+     * rows, rarely without them; the host's steal time is one cause, not the only one.)
+     */
+    private static final long SETTLE_BEFORE_PROBE_MS = 1000;
     /** A sample repeats an op until it lasts about this long, so short ops are not timer noise. */
     private static final double SAMPLE_TARGET_MS = 20;
 
@@ -468,6 +474,7 @@ public final class CpuBench implements Callable<Integer> {
             System.out.flush();
             System.gc();
         }
+        sleep(SETTLE_BEFORE_PROBE_MS);
         double probeEnd = FmaProbe.allThreads(threads, quick ? 200 : 500);
         System.out.printf(Locale.ROOT, "%nFMA probe %.1f GFLOP/s on %d thread(s) at end (start %.1f)%n", probeEnd, threads, probeStart);
         System.out.println("x is the speedup of " + threads + " threads over 1 (time at 1 thread / time at " + threads + ").");
@@ -534,6 +541,7 @@ public final class CpuBench implements Callable<Integer> {
                 System.out.flush();
                 System.gc();
             }
+            sleep(SETTLE_BEFORE_PROBE_MS);
             double probeEnd = FmaProbe.allThreads(threads, quick ? 200 : 500);
             System.out.println();
             System.out.printf(Locale.ROOT, "FMA probe %.1f GFLOP/s on %d thread(s) at end (start %.1f)%n", probeEnd, threads, probeStart);
