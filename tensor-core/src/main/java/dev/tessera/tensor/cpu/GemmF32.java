@@ -41,6 +41,8 @@ final class GemmF32 {
      * stream from L2; larger KC means fewer passes of C through the caches.
      */
     static final int KC = Math.max(1, intProperty("tessera.gemm.kc", 768));
+    /** Rows of a transposed B panel packed per block (one cache line of each source column). */
+    static final int TRANSPOSE_K = 16;
     /** Rows of B per packing task. */
     static final int PACK_ROWS = 32;
     /** M block: an MC x KC block of packed A should sit in L2. Multiple of MR. */
@@ -338,13 +340,18 @@ final class GemmF32 {
                     for (int v = 0; v < NR; v += L) FloatVector.fromArray(S, b, s + v).intoArray(dst, d + v);
                 }
             } else if (rs == 1) {
-                // Transposed view: each column is a contiguous run along K.
-                for (int j = 0; j < NR; j++) {
-                    if (j < cols) {
-                        int s = colBase + j * cs + pc;
-                        for (int kk = 0; kk < kc; kk++) dst[d + kk * NR + j] = b[s + kk];
-                    } else {
-                        for (int kk = 0; kk < kc; kk++) dst[d + kk * NR + j] = 0f;
+                // Transposed view: each column is a contiguous run along K. Transposed in blocks of
+                // TRANSPOSE_K rows of the panel, so the block being written stays in L1 (a whole
+                // panel does not once KC * NR floats pass 48 KB).
+                for (int k0 = 0; k0 < kc; k0 += TRANSPOSE_K) {
+                    int k1 = Math.min(kc, k0 + TRANSPOSE_K);
+                    for (int j = 0; j < NR; j++) {
+                        if (j < cols) {
+                            int s = colBase + j * cs + pc;
+                            for (int kk = k0; kk < k1; kk++) dst[d + kk * NR + j] = b[s + kk];
+                        } else {
+                            for (int kk = k0; kk < k1; kk++) dst[d + kk * NR + j] = 0f;
+                        }
                     }
                 }
             } else {
