@@ -60,8 +60,13 @@ final class GemmF32 {
      * AVX-512 loads of B from straddling cache lines.
      */
     static final int B_PAD = Math.max(0, intProperty("tessera.gemm.bpad", 12));
-    /** Below this many multiply-adds a product runs on the calling thread only. */
-    static final long PARALLEL_FLOPS = 1L << 18;
+    /**
+     * Below this many multiply-adds a product runs on the calling thread only: handing work to the
+     * pool costs some 40-50 us per product (three rounds: pack A, pack B, tiles), more than a
+     * second thread saves below about 4M multiply-adds (measured: 256x48x144 took 100 us on two
+     * threads, 65 us on one).
+     */
+    static final long PARALLEL_FLOPS = 1L << 22;
     /** Batched products below this many multiply-adds per matrix run one matrix per task. */
     static final long PARALLEL_MATRIX_FLOPS = 1L << 22;
 
