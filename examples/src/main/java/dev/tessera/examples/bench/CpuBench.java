@@ -223,6 +223,11 @@ public final class CpuBench implements Callable<Integer> {
         return last;
     }
 
+    /** Runs per sample so that a sample lasts about SAMPLE_TARGET_MS (1 to 1000). */
+    private static int repsFor(double onceMs) {
+        return (int) Math.max(1, Math.min(1000, Math.round(SAMPLE_TARGET_MS / Math.max(onceMs, 1e-3))));
+    }
+
     /** Mean ms per run over reps runs. */
     private static double sample(BenchOp op, int reps) {
         long t0 = System.nanoTime();
@@ -280,8 +285,8 @@ public final class CpuBench implements Callable<Integer> {
                     torch = null;
                 }
             }
-            int tessReps = tess == null ? 0 : (int) Math.max(1, Math.min(1000, Math.round(SAMPLE_TARGET_MS / Math.max(tessOnce, 1e-3))));
-            int torchReps = torch == null ? 0 : (int) Math.max(1, Math.min(1000, Math.round(SAMPLE_TARGET_MS / Math.max(torchOnce, 1e-3))));
+            int tessReps = tess == null ? 0 : repsFor(tessOnce);
+            int torchReps = torch == null ? 0 : repsFor(torchOnce);
             int n = quick ? Math.min(rounds, 3) : rounds;
             double[] ts = new double[n], rs = new double[n];
             int nt = 0, nr = 0;
@@ -339,7 +344,7 @@ public final class CpuBench implements Callable<Integer> {
             for (int c = 0; c < 4; c++) {
                 if (ops[c] == null) continue;
                 setThreads(c, counts[c % 2], ref);
-                reps[c] = (int) Math.max(1, Math.min(1000, Math.round(SAMPLE_TARGET_MS / Math.max(warm(ops[c], warmMs), 1e-3))));
+                reps[c] = repsFor(warm(ops[c], warmMs));
                 if (c >= 2) sleep(SLEEP_BETWEEN_SIDES_MS);
             }
             int n = quick ? Math.min(rounds, 3) : rounds;

@@ -260,20 +260,22 @@ final class GemmF32 {
      * dst[d0]: panel p holds dst[d0 + p * MR * kc + k * MR + r] = A[p * MR + r, k], zero past mc.
      */
     static void packA(float[] a, int base, int rs, int cs, int mc, int kc, float[] dst, int d0) {
-        if (rs == 1 && mc % MR == 0) {
+        int start = 0;
+        if (rs == 1) {
             // Transposed A (a .mT() view, as in weight gradients): the rows of one k are contiguous,
-            // so walk k outside and copy MR rows at a time into each panel. (Plain copies: a second
-            // float vector species would pollute the JIT's type profiles of the shared FloatVector
-            // methods, and every vector kernel would then run unintrinsified.)
+            // so the full panels are filled walking k outside, MR rows at a time; a partial last
+            // panel is left to the loop below. (Plain copies: a second float vector species would
+            // pollute the JIT's type profiles of the shared FloatVector methods, and every vector
+            // kernel would then run unintrinsified.)
+            start = mc / MR * MR;
             for (int kk = 0; kk < kc; kk++) {
                 int s = base + kk * cs, d = d0 + kk * MR;
-                for (int p = 0; p < mc; p += MR, d += MR * kc) {
+                for (int p = 0; p < start; p += MR, d += MR * kc) {
                     for (int r = 0; r < MR; r++) dst[d + r] = a[s + p + r];
                 }
             }
-            return;
         }
-        for (int p = 0; p < mc; p += MR) {
+        for (int p = start; p < mc; p += MR) {
             int rows = Math.min(MR, mc - p);
             int d = d0 + p * kc;
             int src = base + p * rs;
@@ -284,7 +286,7 @@ final class GemmF32 {
                     for (int kk = 0, dd = d + r; kk < kc; kk++, dd += MR) dst[dd] = a[s + kk];
                 }
             } else if (rs == 1) {
-                // Transposed A: the MR values of one k are contiguous.
+                // The partial last panel of a transposed A.
                 for (int kk = 0, dd = d; kk < kc; kk++, dd += MR) {
                     int s = src + kk * cs;
                     for (int r = 0; r < rows; r++) dst[dd + r] = a[s + r];
