@@ -2,6 +2,7 @@ package dev.tessera.tensor.cpu;
 
 import dev.tessera.tensor.Parallel;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -372,20 +373,27 @@ final class GemmF32 {
 
     /**
      * C[mr x nr tile at cOff, row stride ldc] (+)= packed A panel (kc x MR) @ packed B panel (kc x NR),
-     * added to C when add, stored over it otherwise (the first K block, sparing a read of C).
+     * added to C when add, stored over it otherwise (the first K block).
      * A full tile goes from the registers straight into C (a detour through a scratch tile, written
      * by the kernel and then added to C in a separate loop, cost up to a third of the product's
      * time on GPT-2 shapes). Each K block is summed from zero and then added to C, a two-level
      * summation that keeps the rounding error of long K lower than one running sum would. Edge
      * tiles go through the small scratch array tile and only their mr x nr part reaches C.
+     *
+     * <p>The store-or-add choice is a mask (all lanes or none of the loaded C), not a branch in the
+     * micro-kernel: the JIT compiled such a branch for the one side it had seen (only stores while
+     * every product had a single K block), and the first product with several K blocks then threw
+     * the kernel out of compiled code; it ran 20x slower in the JIT's profiling tier until its long
+     * C2 compile finished again (seconds per product, seen in runs). Zeroing the tile and always
+     * adding was ~10% slower (the vector loads then read data still in the store buffer).
      */
     static void kernel(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] c, int cOff, int ldc,
                        int mr, int nr, float[] tile, boolean add) {
         if (mr == MR && nr == NR) {
-            micro(pa, aOff, pb, bOff, kc, c, cOff, ldc, add);
+            micro(pa, aOff, pb, bOff, kc, c, cOff, ldc, S.indexInRange(0, add ? L : 0));
             return;
         }
-        micro(pa, aOff, pb, bOff, kc, tile, 0, NR, false);
+        micro(pa, aOff, pb, bOff, kc, tile, 0, NR, S.indexInRange(0, 0));
         for (int r = 0; r < mr; r++) {
             int cr = cOff + r * ldc, tr = r * NR;
             if (add) {
@@ -396,15 +404,18 @@ final class GemmF32 {
         }
     }
 
-    /** d[MR x NR at dOff, row stride ld] (+)= packed A panel @ packed B panel, with the configured tile. */
-    private static void micro(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] d, int dOff, int ld, boolean add) {
-        if (MR == 8) kernel8x3(pa, aOff, pb, bOff, kc, d, dOff, ld, add);
-        else if (MR == 12) kernel12x2(pa, aOff, pb, bOff, kc, d, dOff, ld, add);
-        else kernel6x2(pa, aOff, pb, bOff, kc, d, dOff, ld, add);
+    /**
+     * d[MR x NR at dOff, row stride ld] = (d where keep) + packed A panel @ packed B panel, with the
+     * configured tile; keep is all lanes or none.
+     */
+    private static void micro(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] d, int dOff, int ld, VectorMask<Float> keep) {
+        if (MR == 8) kernel8x3(pa, aOff, pb, bOff, kc, d, dOff, ld, keep);
+        else if (MR == 12) kernel12x2(pa, aOff, pb, bOff, kc, d, dOff, ld, keep);
+        else kernel6x2(pa, aOff, pb, bOff, kc, d, dOff, ld, keep);
     }
 
     /** d[8 x 3L at dOff, row stride ld] (+)= packed A panel (kc x 8) @ packed B panel (kc x 3L). */
-    private static void kernel8x3(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] d, int dOff, int ld, boolean add) {
+    private static void kernel8x3(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] d, int dOff, int ld, VectorMask<Float> keep) {
         int d0 = dOff;
         int d1 = dOff + 1 * ld;
         int d2 = dOff + 2 * ld;
@@ -460,34 +471,34 @@ final class GemmF32 {
             c71 = a7.fma(b1, c71);
             c72 = a7.fma(b2, c72);
         }
-        (add ? c00.add(FloatVector.fromArray(S, d, d0)) : c00).intoArray(d, d0);
-        (add ? c01.add(FloatVector.fromArray(S, d, d0 + L)) : c01).intoArray(d, d0 + L);
-        (add ? c02.add(FloatVector.fromArray(S, d, d0 + 2 * L)) : c02).intoArray(d, d0 + 2 * L);
-        (add ? c10.add(FloatVector.fromArray(S, d, d1)) : c10).intoArray(d, d1);
-        (add ? c11.add(FloatVector.fromArray(S, d, d1 + L)) : c11).intoArray(d, d1 + L);
-        (add ? c12.add(FloatVector.fromArray(S, d, d1 + 2 * L)) : c12).intoArray(d, d1 + 2 * L);
-        (add ? c20.add(FloatVector.fromArray(S, d, d2)) : c20).intoArray(d, d2);
-        (add ? c21.add(FloatVector.fromArray(S, d, d2 + L)) : c21).intoArray(d, d2 + L);
-        (add ? c22.add(FloatVector.fromArray(S, d, d2 + 2 * L)) : c22).intoArray(d, d2 + 2 * L);
-        (add ? c30.add(FloatVector.fromArray(S, d, d3)) : c30).intoArray(d, d3);
-        (add ? c31.add(FloatVector.fromArray(S, d, d3 + L)) : c31).intoArray(d, d3 + L);
-        (add ? c32.add(FloatVector.fromArray(S, d, d3 + 2 * L)) : c32).intoArray(d, d3 + 2 * L);
-        (add ? c40.add(FloatVector.fromArray(S, d, d4)) : c40).intoArray(d, d4);
-        (add ? c41.add(FloatVector.fromArray(S, d, d4 + L)) : c41).intoArray(d, d4 + L);
-        (add ? c42.add(FloatVector.fromArray(S, d, d4 + 2 * L)) : c42).intoArray(d, d4 + 2 * L);
-        (add ? c50.add(FloatVector.fromArray(S, d, d5)) : c50).intoArray(d, d5);
-        (add ? c51.add(FloatVector.fromArray(S, d, d5 + L)) : c51).intoArray(d, d5 + L);
-        (add ? c52.add(FloatVector.fromArray(S, d, d5 + 2 * L)) : c52).intoArray(d, d5 + 2 * L);
-        (add ? c60.add(FloatVector.fromArray(S, d, d6)) : c60).intoArray(d, d6);
-        (add ? c61.add(FloatVector.fromArray(S, d, d6 + L)) : c61).intoArray(d, d6 + L);
-        (add ? c62.add(FloatVector.fromArray(S, d, d6 + 2 * L)) : c62).intoArray(d, d6 + 2 * L);
-        (add ? c70.add(FloatVector.fromArray(S, d, d7)) : c70).intoArray(d, d7);
-        (add ? c71.add(FloatVector.fromArray(S, d, d7 + L)) : c71).intoArray(d, d7 + L);
-        (add ? c72.add(FloatVector.fromArray(S, d, d7 + 2 * L)) : c72).intoArray(d, d7 + 2 * L);
+        c00.add(FloatVector.fromArray(S, d, d0, keep)).intoArray(d, d0);
+        c01.add(FloatVector.fromArray(S, d, d0 + L, keep)).intoArray(d, d0 + L);
+        c02.add(FloatVector.fromArray(S, d, d0 + 2 * L, keep)).intoArray(d, d0 + 2 * L);
+        c10.add(FloatVector.fromArray(S, d, d1, keep)).intoArray(d, d1);
+        c11.add(FloatVector.fromArray(S, d, d1 + L, keep)).intoArray(d, d1 + L);
+        c12.add(FloatVector.fromArray(S, d, d1 + 2 * L, keep)).intoArray(d, d1 + 2 * L);
+        c20.add(FloatVector.fromArray(S, d, d2, keep)).intoArray(d, d2);
+        c21.add(FloatVector.fromArray(S, d, d2 + L, keep)).intoArray(d, d2 + L);
+        c22.add(FloatVector.fromArray(S, d, d2 + 2 * L, keep)).intoArray(d, d2 + 2 * L);
+        c30.add(FloatVector.fromArray(S, d, d3, keep)).intoArray(d, d3);
+        c31.add(FloatVector.fromArray(S, d, d3 + L, keep)).intoArray(d, d3 + L);
+        c32.add(FloatVector.fromArray(S, d, d3 + 2 * L, keep)).intoArray(d, d3 + 2 * L);
+        c40.add(FloatVector.fromArray(S, d, d4, keep)).intoArray(d, d4);
+        c41.add(FloatVector.fromArray(S, d, d4 + L, keep)).intoArray(d, d4 + L);
+        c42.add(FloatVector.fromArray(S, d, d4 + 2 * L, keep)).intoArray(d, d4 + 2 * L);
+        c50.add(FloatVector.fromArray(S, d, d5, keep)).intoArray(d, d5);
+        c51.add(FloatVector.fromArray(S, d, d5 + L, keep)).intoArray(d, d5 + L);
+        c52.add(FloatVector.fromArray(S, d, d5 + 2 * L, keep)).intoArray(d, d5 + 2 * L);
+        c60.add(FloatVector.fromArray(S, d, d6, keep)).intoArray(d, d6);
+        c61.add(FloatVector.fromArray(S, d, d6 + L, keep)).intoArray(d, d6 + L);
+        c62.add(FloatVector.fromArray(S, d, d6 + 2 * L, keep)).intoArray(d, d6 + 2 * L);
+        c70.add(FloatVector.fromArray(S, d, d7, keep)).intoArray(d, d7);
+        c71.add(FloatVector.fromArray(S, d, d7 + L, keep)).intoArray(d, d7 + L);
+        c72.add(FloatVector.fromArray(S, d, d7 + 2 * L, keep)).intoArray(d, d7 + 2 * L);
     }
 
     /** d[12 x 2L at dOff, row stride ld] (+)= packed A panel (kc x 12) @ packed B panel (kc x 2L). */
-    private static void kernel12x2(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] d, int dOff, int ld, boolean add) {
+    private static void kernel12x2(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] d, int dOff, int ld, VectorMask<Float> keep) {
         int d0 = dOff;
         int d1 = dOff + 1 * ld;
         int d2 = dOff + 2 * ld;
@@ -554,34 +565,34 @@ final class GemmF32 {
             c110 = a11.fma(b0, c110);
             c111 = a11.fma(b1, c111);
         }
-        (add ? c00.add(FloatVector.fromArray(S, d, d0)) : c00).intoArray(d, d0);
-        (add ? c01.add(FloatVector.fromArray(S, d, d0 + L)) : c01).intoArray(d, d0 + L);
-        (add ? c10.add(FloatVector.fromArray(S, d, d1)) : c10).intoArray(d, d1);
-        (add ? c11.add(FloatVector.fromArray(S, d, d1 + L)) : c11).intoArray(d, d1 + L);
-        (add ? c20.add(FloatVector.fromArray(S, d, d2)) : c20).intoArray(d, d2);
-        (add ? c21.add(FloatVector.fromArray(S, d, d2 + L)) : c21).intoArray(d, d2 + L);
-        (add ? c30.add(FloatVector.fromArray(S, d, d3)) : c30).intoArray(d, d3);
-        (add ? c31.add(FloatVector.fromArray(S, d, d3 + L)) : c31).intoArray(d, d3 + L);
-        (add ? c40.add(FloatVector.fromArray(S, d, d4)) : c40).intoArray(d, d4);
-        (add ? c41.add(FloatVector.fromArray(S, d, d4 + L)) : c41).intoArray(d, d4 + L);
-        (add ? c50.add(FloatVector.fromArray(S, d, d5)) : c50).intoArray(d, d5);
-        (add ? c51.add(FloatVector.fromArray(S, d, d5 + L)) : c51).intoArray(d, d5 + L);
-        (add ? c60.add(FloatVector.fromArray(S, d, d6)) : c60).intoArray(d, d6);
-        (add ? c61.add(FloatVector.fromArray(S, d, d6 + L)) : c61).intoArray(d, d6 + L);
-        (add ? c70.add(FloatVector.fromArray(S, d, d7)) : c70).intoArray(d, d7);
-        (add ? c71.add(FloatVector.fromArray(S, d, d7 + L)) : c71).intoArray(d, d7 + L);
-        (add ? c80.add(FloatVector.fromArray(S, d, d8)) : c80).intoArray(d, d8);
-        (add ? c81.add(FloatVector.fromArray(S, d, d8 + L)) : c81).intoArray(d, d8 + L);
-        (add ? c90.add(FloatVector.fromArray(S, d, d9)) : c90).intoArray(d, d9);
-        (add ? c91.add(FloatVector.fromArray(S, d, d9 + L)) : c91).intoArray(d, d9 + L);
-        (add ? c100.add(FloatVector.fromArray(S, d, d10)) : c100).intoArray(d, d10);
-        (add ? c101.add(FloatVector.fromArray(S, d, d10 + L)) : c101).intoArray(d, d10 + L);
-        (add ? c110.add(FloatVector.fromArray(S, d, d11)) : c110).intoArray(d, d11);
-        (add ? c111.add(FloatVector.fromArray(S, d, d11 + L)) : c111).intoArray(d, d11 + L);
+        c00.add(FloatVector.fromArray(S, d, d0, keep)).intoArray(d, d0);
+        c01.add(FloatVector.fromArray(S, d, d0 + L, keep)).intoArray(d, d0 + L);
+        c10.add(FloatVector.fromArray(S, d, d1, keep)).intoArray(d, d1);
+        c11.add(FloatVector.fromArray(S, d, d1 + L, keep)).intoArray(d, d1 + L);
+        c20.add(FloatVector.fromArray(S, d, d2, keep)).intoArray(d, d2);
+        c21.add(FloatVector.fromArray(S, d, d2 + L, keep)).intoArray(d, d2 + L);
+        c30.add(FloatVector.fromArray(S, d, d3, keep)).intoArray(d, d3);
+        c31.add(FloatVector.fromArray(S, d, d3 + L, keep)).intoArray(d, d3 + L);
+        c40.add(FloatVector.fromArray(S, d, d4, keep)).intoArray(d, d4);
+        c41.add(FloatVector.fromArray(S, d, d4 + L, keep)).intoArray(d, d4 + L);
+        c50.add(FloatVector.fromArray(S, d, d5, keep)).intoArray(d, d5);
+        c51.add(FloatVector.fromArray(S, d, d5 + L, keep)).intoArray(d, d5 + L);
+        c60.add(FloatVector.fromArray(S, d, d6, keep)).intoArray(d, d6);
+        c61.add(FloatVector.fromArray(S, d, d6 + L, keep)).intoArray(d, d6 + L);
+        c70.add(FloatVector.fromArray(S, d, d7, keep)).intoArray(d, d7);
+        c71.add(FloatVector.fromArray(S, d, d7 + L, keep)).intoArray(d, d7 + L);
+        c80.add(FloatVector.fromArray(S, d, d8, keep)).intoArray(d, d8);
+        c81.add(FloatVector.fromArray(S, d, d8 + L, keep)).intoArray(d, d8 + L);
+        c90.add(FloatVector.fromArray(S, d, d9, keep)).intoArray(d, d9);
+        c91.add(FloatVector.fromArray(S, d, d9 + L, keep)).intoArray(d, d9 + L);
+        c100.add(FloatVector.fromArray(S, d, d10, keep)).intoArray(d, d10);
+        c101.add(FloatVector.fromArray(S, d, d10 + L, keep)).intoArray(d, d10 + L);
+        c110.add(FloatVector.fromArray(S, d, d11, keep)).intoArray(d, d11);
+        c111.add(FloatVector.fromArray(S, d, d11 + L, keep)).intoArray(d, d11 + L);
     }
 
     /** d[6 x 2L at dOff, row stride ld] (+)= packed A panel (kc x 6) @ packed B panel (kc x 2L). */
-    private static void kernel6x2(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] d, int dOff, int ld, boolean add) {
+    private static void kernel6x2(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] d, int dOff, int ld, VectorMask<Float> keep) {
         int d0 = dOff;
         int d1 = dOff + 1 * ld;
         int d2 = dOff + 2 * ld;
@@ -618,17 +629,17 @@ final class GemmF32 {
             c50 = a5.fma(b0, c50);
             c51 = a5.fma(b1, c51);
         }
-        (add ? c00.add(FloatVector.fromArray(S, d, d0)) : c00).intoArray(d, d0);
-        (add ? c01.add(FloatVector.fromArray(S, d, d0 + L)) : c01).intoArray(d, d0 + L);
-        (add ? c10.add(FloatVector.fromArray(S, d, d1)) : c10).intoArray(d, d1);
-        (add ? c11.add(FloatVector.fromArray(S, d, d1 + L)) : c11).intoArray(d, d1 + L);
-        (add ? c20.add(FloatVector.fromArray(S, d, d2)) : c20).intoArray(d, d2);
-        (add ? c21.add(FloatVector.fromArray(S, d, d2 + L)) : c21).intoArray(d, d2 + L);
-        (add ? c30.add(FloatVector.fromArray(S, d, d3)) : c30).intoArray(d, d3);
-        (add ? c31.add(FloatVector.fromArray(S, d, d3 + L)) : c31).intoArray(d, d3 + L);
-        (add ? c40.add(FloatVector.fromArray(S, d, d4)) : c40).intoArray(d, d4);
-        (add ? c41.add(FloatVector.fromArray(S, d, d4 + L)) : c41).intoArray(d, d4 + L);
-        (add ? c50.add(FloatVector.fromArray(S, d, d5)) : c50).intoArray(d, d5);
-        (add ? c51.add(FloatVector.fromArray(S, d, d5 + L)) : c51).intoArray(d, d5 + L);
+        c00.add(FloatVector.fromArray(S, d, d0, keep)).intoArray(d, d0);
+        c01.add(FloatVector.fromArray(S, d, d0 + L, keep)).intoArray(d, d0 + L);
+        c10.add(FloatVector.fromArray(S, d, d1, keep)).intoArray(d, d1);
+        c11.add(FloatVector.fromArray(S, d, d1 + L, keep)).intoArray(d, d1 + L);
+        c20.add(FloatVector.fromArray(S, d, d2, keep)).intoArray(d, d2);
+        c21.add(FloatVector.fromArray(S, d, d2 + L, keep)).intoArray(d, d2 + L);
+        c30.add(FloatVector.fromArray(S, d, d3, keep)).intoArray(d, d3);
+        c31.add(FloatVector.fromArray(S, d, d3 + L, keep)).intoArray(d, d3 + L);
+        c40.add(FloatVector.fromArray(S, d, d4, keep)).intoArray(d, d4);
+        c41.add(FloatVector.fromArray(S, d, d4 + L, keep)).intoArray(d, d4 + L);
+        c50.add(FloatVector.fromArray(S, d, d5, keep)).intoArray(d, d5);
+        c51.add(FloatVector.fromArray(S, d, d5 + L, keep)).intoArray(d, d5 + L);
     }
 }
