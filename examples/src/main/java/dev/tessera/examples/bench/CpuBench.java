@@ -117,6 +117,8 @@ public final class CpuBench implements Callable<Integer> {
                 case "gelu" -> backward
                         ? new Sides(() -> TesseraOps.geluForwardBackward(x, g, n, c), ref -> ref.geluForwardBackward(x, g, n, c))
                         : new Sides(() -> TesseraOps.gelu(x, n, c), ref -> ref.gelu(x, n, c));
+                // the same function on both sides (libtorch's gelu is the erf form)
+                case "gelu-erf" -> new Sides(() -> TesseraOps.geluErf(x, n, c), ref -> ref.gelu(x, n, c));
                 case "ce" -> backward
                         ? new Sides(() -> TesseraOps.crossEntropyForwardBackward(x, n, c, targets), ref -> ref.crossEntropyForwardBackward(x, n, c, targets))
                         : new Sides(() -> TesseraOps.crossEntropy(x, n, c, targets), ref -> ref.crossEntropy(x, n, c, targets));
@@ -173,6 +175,7 @@ public final class CpuBench implements Callable<Integer> {
         rows.add(rows("layernorm fwd+bwd", t, c, "layernorm", true));
         rows.add(rows("gelu", t, c, "gelu", false));
         rows.add(rows("gelu fwd+bwd", t, c, "gelu", true));
+        rows.add(rows("gelu erf", t, c, "gelu-erf", false));
         rows.add(rows("cross entropy", t, c, "ce", false));
         rows.add(rows("cross entropy fwd+bwd", t, c, "ce", true));
         rows.add(rows("softmax vocab", t, vocab, "softmax", false));

@@ -90,6 +90,12 @@ final class TesseraOps {
         return op(xa::geluTanh);
     }
 
+    /** The exact (erf) GELU, x Phi(x): what libtorch's gelu computes. */
+    static BenchOp geluErf(float[] x, int rows, int cols) {
+        NDArray xa = arr(x, rows, cols);
+        return op(xa::gelu);
+    }
+
     static BenchOp geluForwardBackward(float[] x, float[] g, int rows, int cols) {
         NDArray xa = arr(x, rows, cols), ga = arr(g, rows, cols);
         return op(() -> {
