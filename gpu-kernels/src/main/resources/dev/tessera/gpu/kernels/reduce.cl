@@ -42,6 +42,18 @@ static inline ACC group_sum(__local ACC* buf, ACC v) {
     return r;
 }
 
+/* max / min (NaN-propagating) of v over the work-group, returned to every work-item. */
+static inline T group_ext(__local T* buf, T v, int isMax) {
+    int lid = get_local_id(0);
+    buf[lid] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = WG / 2; s > 0; s >>= 1) {
+        if (lid < s) buf[lid] = isMax ? max_nan(buf[lid], buf[lid + s]) : min_nan(buf[lid], buf[lid + s]);
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    return buf[0];
+}
+
 __kernel void reduce_acc(__global const T* x, const View xv, __global SUM_T* out, const int op, const int R) {
     __local ACC buf[WG];
     int o = get_group_id(0);
@@ -80,13 +92,8 @@ __kernel void reduce_ext(__global const T* x, const View xv, __global T* out, co
         T v = x[view_pos(&xv, base + r)];
         m = isMax ? max_nan(m, v) : min_nan(m, v);
     }
-    buf[lid] = m;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = WG / 2; s > 0; s >>= 1) {
-        if (lid < s) buf[lid] = isMax ? max_nan(buf[lid], buf[lid + s]) : min_nan(buf[lid], buf[lid + s]);
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    if (lid == 0) out[o] = buf[0];
+    T r = group_ext(buf, m, isMax);
+    if (lid == 0) out[o] = r;
 }
 
 /* v beats the best so far b: NaN beats any number; otherwise the strict comparison. */
@@ -155,11 +162,6 @@ __kernel void reduce_partial_ext(__global const T* x, const View xv, __global T*
         T v = x[view_pos(&xv, base + r)];
         m = isMax ? max_nan(m, v) : min_nan(m, v);
     }
-    buf[lid] = m;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = WG / 2; s > 0; s >>= 1) {
-        if (lid < s) buf[lid] = isMax ? max_nan(buf[lid], buf[lid + s]) : min_nan(buf[lid], buf[lid + s]);
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    if (lid == 0) out[g] = buf[0];
+    T r = group_ext(buf, m, isMax);
+    if (lid == 0) out[g] = r;
 }

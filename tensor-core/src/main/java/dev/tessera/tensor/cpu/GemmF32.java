@@ -387,13 +387,15 @@ final class GemmF32 {
      * C2 compile finished again (seconds per product, seen in runs). Zeroing the tile and always
      * adding was ~10% slower (the vector loads then read data still in the store buffer).
      */
+    private static final VectorMask<Float> KEEP_C = S.maskAll(true), DROP_C = S.maskAll(false);
+
     static void kernel(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] c, int cOff, int ldc,
                        int mr, int nr, float[] tile, boolean add) {
         if (mr == MR && nr == NR) {
-            micro(pa, aOff, pb, bOff, kc, c, cOff, ldc, S.indexInRange(0, add ? L : 0));
+            micro(pa, aOff, pb, bOff, kc, c, cOff, ldc, add ? KEEP_C : DROP_C);
             return;
         }
-        micro(pa, aOff, pb, bOff, kc, tile, 0, NR, S.indexInRange(0, 0));
+        micro(pa, aOff, pb, bOff, kc, tile, 0, NR, DROP_C);
         for (int r = 0; r < mr; r++) {
             int cr = cOff + r * ldc, tr = r * NR;
             if (add) {
