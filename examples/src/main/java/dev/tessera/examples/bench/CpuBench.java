@@ -169,6 +169,9 @@ public final class CpuBench implements Callable<Integer> {
         rows.add(gemm("fc dW", c, t, h, true, false, false));
         rows.add(gemm("proj dX", t, c, h, false, true, false));
         rows.add(gemm("proj dW", h, t, c, true, false, false));
+        // generating one token: a single row against a weight (few-rows path, no packing)
+        rows.add(gemm("decode qkv", 1, c, qkv, false, false, false));
+        rows.add(gemm("decode lm head", 1, c, vocab, false, true, false));
         rows.add(rows("softmax", t, c, "softmax", false));
         rows.add(rows("softmax fwd+bwd", t, c, "softmax", true));
         rows.add(rows("layernorm", t, c, "layernorm", false));

@@ -3,6 +3,7 @@ package dev.tessera.tensor.cpu;
 import dev.tessera.tensor.Parallel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -134,6 +135,14 @@ final class GemmF32 {
     static void gemm(float[] a, int offA, int rsA, int csA, float[] b, int offB, int rsB, int csB,
                      float[] c, int offC, int m, int n, int k, boolean parallel, int group) {
         if (m == 0 || n == 0 || k == 0) return;
+        if (m < MR && csB == 1) {
+            fewRowsRowMajorB(a, offA, rsA, csA, b, offB, rsB, c, offC, m, n, k, parallel);
+            return;
+        }
+        if (m < MR && rsB == 1) {
+            fewRowsTransposedB(a, offA, rsA, csA, b, offB, csB, c, offC, m, n, k, parallel);
+            return;
+        }
         int threads = parallel && (long) m * n * k >= PARALLEL_FLOPS ? Parallel.threads() : 1;
         Buffers own = BUFFERS.get();
         // NC: split N into equal blocks (multiples of NR) whose packed B fits the budget.
@@ -245,6 +254,259 @@ final class GemmF32 {
                         kernel(pa, aOff, packedB, bBlock + q * kc * NR, kc, c, cRow + q * NR, n, mr, nr, buf.tile, pc > 0);
                     }
                 }
+            }
+        }
+    }
+
+    // ---- fewer rows than a register tile (decoding one token, small batches) ------------------
+
+    /** Columns of C per strip in the few-rows paths: 4 vectors of accumulators per row. */
+    static final int STRIP = 4 * L;
+    /**
+     * Few-rows products are spread over threads from this many multiply-adds: they are bound by
+     * reading B once (memory, not FMAs), and a single fan-out round costs ~15 us.
+     */
+    static final long FEW_ROWS_PARALLEL_FLOPS = 1L << 19;
+
+    /**
+     * C[m, n] = A @ B for m < MR and row-major B (csB = 1), without packing: packing B would cost
+     * as much as the whole product (B is read once here), and a register tile would be mostly
+     * empty. Column strips of STRIP floats go to threads; each row's strip is summed in registers
+     * over one K block of KC at a time, from zero, and then added to C, in the same order as the
+     * packed micro-kernel, so every row comes out bitwise equal to the same row inside a taller
+     * product.
+     */
+    private static void fewRowsRowMajorB(float[] a, int offA, int rsA, int csA, float[] b, int offB, int rsB,
+                                         float[] c, int offC, int m, int n, int k, boolean parallel) {
+        int strips = (n + STRIP - 1) / STRIP;
+        if (parallel && (long) m * n * k >= FEW_ROWS_PARALLEL_FLOPS && strips > 1) {
+            int tasks = Math.min(strips, 8 * Parallel.threads());
+            int perTask = (strips + tasks - 1) / tasks;
+            int taskCount = (strips + perTask - 1) / perTask;
+            Parallel.forEach(taskCount, t -> {
+                for (int s = t * perTask, end = Math.min(strips, s + perTask); s < end; s++) {
+                    rowMajorStrip(a, offA, rsA, csA, b, offB, rsB, c, offC, m, n, k, s * STRIP);
+                }
+            });
+        } else {
+            for (int s = 0; s < strips; s++) rowMajorStrip(a, offA, rsA, csA, b, offB, rsB, c, offC, m, n, k, s * STRIP);
+        }
+    }
+
+    /**
+     * Columns [j0, j0 + STRIP) of C (fewer at the right edge) for every row; see fewRowsRowMajorB.
+     * Rows go 4, 2 or 1 at a time through kernels that load each B vector once for all their rows.
+     */
+    private static void rowMajorStrip(float[] a, int offA, int rsA, int csA, float[] b, int offB, int rsB,
+                                      float[] c, int offC, int m, int n, int k, int j0) {
+        int w = Math.min(STRIP, n - j0);
+        if (w < STRIP) {
+            // The right edge, lane by lane: a float fma per element is what a vector lane does.
+            for (int i = 0; i < m; i++) {
+                int aRow = offA + i * rsA, cRow = offC + i * n + j0;
+                for (int pc = 0; pc < k; pc += KC) {
+                    int kEnd = Math.min(k, pc + KC);
+                    for (int j = 0; j < w; j++) {
+                        float acc = 0f;
+                        for (int kk = pc; kk < kEnd; kk++) acc = Math.fma(a[aRow + kk * csA], b[offB + kk * rsB + j0 + j], acc);
+                        c[cRow + j] = acc + (pc > 0 ? c[cRow + j] : 0f);
+                    }
+                }
+            }
+            return;
+        }
+        for (int i = 0; i < m; ) {
+            int rows = m - i >= 4 ? 4 : m - i >= 2 ? 2 : 1;
+            int aRow = offA + i * rsA, cRow = offC + i * n + j0;
+            for (int pc = 0; pc < k; pc += KC) {
+                int kEnd = Math.min(k, pc + KC);
+                VectorMask<Float> keep = pc > 0 ? KEEP_C : DROP_C;
+                if (rows == 4) stripBlock4(a, aRow, rsA, csA, b, offB + j0, rsB, pc, kEnd, c, cRow, n, keep);
+                else if (rows == 2) stripBlock2(a, aRow, rsA, csA, b, offB + j0, rsB, pc, kEnd, c, cRow, n, keep);
+                else stripBlock1(a, aRow, csA, b, offB + j0, rsB, pc, kEnd, c, cRow, keep);
+            }
+            i += rows;
+        }
+    }
+
+    /** One row, one full strip, K block [pc, kEnd): c[cRow .. + STRIP) = (c where keep) + sum. */
+    private static void stripBlock1(float[] a, int aRow, int csA, float[] b, int bCol, int rsB, int pc, int kEnd,
+                                    float[] c, int cRow, VectorMask<Float> keep) {
+        FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S), s2 = FloatVector.zero(S), s3 = FloatVector.zero(S);
+        for (int kk = pc; kk < kEnd; kk++) {
+            FloatVector av = FloatVector.broadcast(S, a[aRow + kk * csA]);
+            int bi = bCol + kk * rsB;
+            s0 = av.fma(FloatVector.fromArray(S, b, bi), s0);
+            s1 = av.fma(FloatVector.fromArray(S, b, bi + L), s1);
+            s2 = av.fma(FloatVector.fromArray(S, b, bi + 2 * L), s2);
+            s3 = av.fma(FloatVector.fromArray(S, b, bi + 3 * L), s3);
+        }
+        s0.add(FloatVector.fromArray(S, c, cRow, keep)).intoArray(c, cRow);
+        s1.add(FloatVector.fromArray(S, c, cRow + L, keep)).intoArray(c, cRow + L);
+        s2.add(FloatVector.fromArray(S, c, cRow + 2 * L, keep)).intoArray(c, cRow + 2 * L);
+        s3.add(FloatVector.fromArray(S, c, cRow + 3 * L, keep)).intoArray(c, cRow + 3 * L);
+    }
+
+    /** Two rows (A row stride rsA, C row stride ldc), one full strip, K block [pc, kEnd). */
+    private static void stripBlock2(float[] a, int aRow, int rsA, int csA, float[] b, int bCol, int rsB, int pc, int kEnd,
+                                    float[] c, int cRow, int ldc, VectorMask<Float> keep) {
+        FloatVector s00 = FloatVector.zero(S), s01 = FloatVector.zero(S), s02 = FloatVector.zero(S), s03 = FloatVector.zero(S);
+        FloatVector s10 = FloatVector.zero(S), s11 = FloatVector.zero(S), s12 = FloatVector.zero(S), s13 = FloatVector.zero(S);
+        for (int kk = pc; kk < kEnd; kk++) {
+            int bi = bCol + kk * rsB, ai = aRow + kk * csA;
+            FloatVector b0 = FloatVector.fromArray(S, b, bi), b1 = FloatVector.fromArray(S, b, bi + L);
+            FloatVector b2 = FloatVector.fromArray(S, b, bi + 2 * L), b3 = FloatVector.fromArray(S, b, bi + 3 * L);
+            FloatVector a0 = FloatVector.broadcast(S, a[ai]);
+            s00 = a0.fma(b0, s00);
+            s01 = a0.fma(b1, s01);
+            s02 = a0.fma(b2, s02);
+            s03 = a0.fma(b3, s03);
+            FloatVector a1 = FloatVector.broadcast(S, a[ai + rsA]);
+            s10 = a1.fma(b0, s10);
+            s11 = a1.fma(b1, s11);
+            s12 = a1.fma(b2, s12);
+            s13 = a1.fma(b3, s13);
+        }
+        int c1 = cRow + ldc;
+        s00.add(FloatVector.fromArray(S, c, cRow, keep)).intoArray(c, cRow);
+        s01.add(FloatVector.fromArray(S, c, cRow + L, keep)).intoArray(c, cRow + L);
+        s02.add(FloatVector.fromArray(S, c, cRow + 2 * L, keep)).intoArray(c, cRow + 2 * L);
+        s03.add(FloatVector.fromArray(S, c, cRow + 3 * L, keep)).intoArray(c, cRow + 3 * L);
+        s10.add(FloatVector.fromArray(S, c, c1, keep)).intoArray(c, c1);
+        s11.add(FloatVector.fromArray(S, c, c1 + L, keep)).intoArray(c, c1 + L);
+        s12.add(FloatVector.fromArray(S, c, c1 + 2 * L, keep)).intoArray(c, c1 + 2 * L);
+        s13.add(FloatVector.fromArray(S, c, c1 + 3 * L, keep)).intoArray(c, c1 + 3 * L);
+    }
+
+    /** Four rows, one full strip, K block [pc, kEnd): 16 accumulators, each B vector loaded once. */
+    private static void stripBlock4(float[] a, int aRow, int rsA, int csA, float[] b, int bCol, int rsB, int pc, int kEnd,
+                                    float[] c, int cRow, int ldc, VectorMask<Float> keep) {
+        FloatVector s00 = FloatVector.zero(S), s01 = FloatVector.zero(S), s02 = FloatVector.zero(S), s03 = FloatVector.zero(S);
+        FloatVector s10 = FloatVector.zero(S), s11 = FloatVector.zero(S), s12 = FloatVector.zero(S), s13 = FloatVector.zero(S);
+        FloatVector s20 = FloatVector.zero(S), s21 = FloatVector.zero(S), s22 = FloatVector.zero(S), s23 = FloatVector.zero(S);
+        FloatVector s30 = FloatVector.zero(S), s31 = FloatVector.zero(S), s32 = FloatVector.zero(S), s33 = FloatVector.zero(S);
+        for (int kk = pc; kk < kEnd; kk++) {
+            int bi = bCol + kk * rsB, ai = aRow + kk * csA;
+            FloatVector b0 = FloatVector.fromArray(S, b, bi), b1 = FloatVector.fromArray(S, b, bi + L);
+            FloatVector b2 = FloatVector.fromArray(S, b, bi + 2 * L), b3 = FloatVector.fromArray(S, b, bi + 3 * L);
+            FloatVector a0 = FloatVector.broadcast(S, a[ai]);
+            s00 = a0.fma(b0, s00);
+            s01 = a0.fma(b1, s01);
+            s02 = a0.fma(b2, s02);
+            s03 = a0.fma(b3, s03);
+            FloatVector a1 = FloatVector.broadcast(S, a[ai + rsA]);
+            s10 = a1.fma(b0, s10);
+            s11 = a1.fma(b1, s11);
+            s12 = a1.fma(b2, s12);
+            s13 = a1.fma(b3, s13);
+            FloatVector a2 = FloatVector.broadcast(S, a[ai + 2 * rsA]);
+            s20 = a2.fma(b0, s20);
+            s21 = a2.fma(b1, s21);
+            s22 = a2.fma(b2, s22);
+            s23 = a2.fma(b3, s23);
+            FloatVector a3 = FloatVector.broadcast(S, a[ai + 3 * rsA]);
+            s30 = a3.fma(b0, s30);
+            s31 = a3.fma(b1, s31);
+            s32 = a3.fma(b2, s32);
+            s33 = a3.fma(b3, s33);
+        }
+        int c1 = cRow + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+        s00.add(FloatVector.fromArray(S, c, cRow, keep)).intoArray(c, cRow);
+        s01.add(FloatVector.fromArray(S, c, cRow + L, keep)).intoArray(c, cRow + L);
+        s02.add(FloatVector.fromArray(S, c, cRow + 2 * L, keep)).intoArray(c, cRow + 2 * L);
+        s03.add(FloatVector.fromArray(S, c, cRow + 3 * L, keep)).intoArray(c, cRow + 3 * L);
+        s10.add(FloatVector.fromArray(S, c, c1, keep)).intoArray(c, c1);
+        s11.add(FloatVector.fromArray(S, c, c1 + L, keep)).intoArray(c, c1 + L);
+        s12.add(FloatVector.fromArray(S, c, c1 + 2 * L, keep)).intoArray(c, c1 + 2 * L);
+        s13.add(FloatVector.fromArray(S, c, c1 + 3 * L, keep)).intoArray(c, c1 + 3 * L);
+        s20.add(FloatVector.fromArray(S, c, c2, keep)).intoArray(c, c2);
+        s21.add(FloatVector.fromArray(S, c, c2 + L, keep)).intoArray(c, c2 + L);
+        s22.add(FloatVector.fromArray(S, c, c2 + 2 * L, keep)).intoArray(c, c2 + 2 * L);
+        s23.add(FloatVector.fromArray(S, c, c2 + 3 * L, keep)).intoArray(c, c2 + 3 * L);
+        s30.add(FloatVector.fromArray(S, c, c3, keep)).intoArray(c, c3);
+        s31.add(FloatVector.fromArray(S, c, c3 + L, keep)).intoArray(c, c3 + L);
+        s32.add(FloatVector.fromArray(S, c, c3 + 2 * L, keep)).intoArray(c, c3 + 2 * L);
+        s33.add(FloatVector.fromArray(S, c, c3 + 3 * L, keep)).intoArray(c, c3 + 3 * L);
+    }
+
+    /** Columns of C per task in the transposed-B few-rows path. */
+    private static final int DOT_COLUMNS = 4;
+
+    /**
+     * C[m, n] = A @ B for m < MR and B a transposed view (rsB = 1: each column of B is contiguous
+     * along K, as in h @ W^T with W stored [N, K]), without packing: every C element is a dot
+     * product of an A row with a B column, four columns at a time so that each A vector load
+     * serves four FMAs. A is copied first when its rows are not contiguous. The sums run over
+     * vector lanes and are then reduced, so their rounding differs from the packed path's.
+     */
+    private static void fewRowsTransposedB(float[] a, int offA, int rsA, int csA, float[] b, int offB, int csB,
+                                           float[] c, int offC, int m, int n, int k, boolean parallel) {
+        float[] rows = a;
+        int rowsOff = offA, rowStride = rsA;
+        if (csA != 1) {
+            rows = BUFFERS.get().packedA(m * k);
+            for (int i = 0; i < m; i++) {
+                for (int kk = 0; kk < k; kk++) rows[i * k + kk] = a[offA + i * rsA + kk * csA];
+            }
+            rowsOff = 0;
+            rowStride = k;
+        }
+        float[] ar = rows;
+        int ao = rowsOff, as = rowStride;
+        int groups = (n + DOT_COLUMNS - 1) / DOT_COLUMNS;
+        if (parallel && (long) m * n * k >= FEW_ROWS_PARALLEL_FLOPS && groups > 1) {
+            int tasks = Math.min(groups, 8 * Parallel.threads());
+            int perTask = (groups + tasks - 1) / tasks;
+            int taskCount = (groups + perTask - 1) / perTask;
+            Parallel.forEach(taskCount, t -> dotColumns(ar, ao, as, b, offB, csB, c, offC, m, n, k,
+                    t * perTask * DOT_COLUMNS, Math.min(n, (t + 1) * perTask * DOT_COLUMNS)));
+        } else {
+            dotColumns(ar, ao, as, b, offB, csB, c, offC, m, n, k, 0, n);
+        }
+    }
+
+    /** C[i, j] for all rows and columns [j0, j1); A rows contiguous (row stride as). */
+    private static void dotColumns(float[] a, int ao, int as, float[] b, int offB, int csB, float[] c, int offC,
+                                   int m, int n, int k, int j0, int j1) {
+        int kv = k - k % L;
+        int j = j0;
+        for (; j + DOT_COLUMNS <= j1; j += DOT_COLUMNS) {
+            int b0 = offB + j * csB, b1 = b0 + csB, b2 = b1 + csB, b3 = b2 + csB;
+            for (int i = 0; i < m; i++) {
+                int ar = ao + i * as;
+                FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S), s2 = FloatVector.zero(S), s3 = FloatVector.zero(S);
+                for (int kk = 0; kk < kv; kk += L) {
+                    FloatVector av = FloatVector.fromArray(S, a, ar + kk);
+                    s0 = av.fma(FloatVector.fromArray(S, b, b0 + kk), s0);
+                    s1 = av.fma(FloatVector.fromArray(S, b, b1 + kk), s1);
+                    s2 = av.fma(FloatVector.fromArray(S, b, b2 + kk), s2);
+                    s3 = av.fma(FloatVector.fromArray(S, b, b3 + kk), s3);
+                }
+                float t0 = s0.reduceLanes(VectorOperators.ADD), t1 = s1.reduceLanes(VectorOperators.ADD);
+                float t2 = s2.reduceLanes(VectorOperators.ADD), t3 = s3.reduceLanes(VectorOperators.ADD);
+                for (int kk = kv; kk < k; kk++) {
+                    float x = a[ar + kk];
+                    t0 = Math.fma(x, b[b0 + kk], t0);
+                    t1 = Math.fma(x, b[b1 + kk], t1);
+                    t2 = Math.fma(x, b[b2 + kk], t2);
+                    t3 = Math.fma(x, b[b3 + kk], t3);
+                }
+                int cr = offC + i * n + j;
+                c[cr] = t0;
+                c[cr + 1] = t1;
+                c[cr + 2] = t2;
+                c[cr + 3] = t3;
+            }
+        }
+        for (; j < j1; j++) {
+            int bj = offB + j * csB;
+            for (int i = 0; i < m; i++) {
+                int ar = ao + i * as;
+                FloatVector s0 = FloatVector.zero(S);
+                for (int kk = 0; kk < kv; kk += L) s0 = FloatVector.fromArray(S, a, ar + kk).fma(FloatVector.fromArray(S, b, bj + kk), s0);
+                float t0 = s0.reduceLanes(VectorOperators.ADD);
+                for (int kk = kv; kk < k; kk++) t0 = Math.fma(a[ar + kk], b[bj + kk], t0);
+                c[offC + i * n + j] = t0;
             }
         }
     }

@@ -298,6 +298,47 @@ class GemmTest {
     }
 
     @Test
+    void fewRowsMatchTheSameRowsOfATallerProduct() {
+        // Fewer rows than a register tile skip packing (row-major B: per-strip sums in the packed
+        // kernel's order; transposed B: dot products). With row-major B every row must equal, bit
+        // for bit, the same row computed inside a taller product; with a transposed B the result
+        // is checked against the double-precision loop. K over several K blocks, N with a ragged
+        // right edge, A strided, one and several threads (the larger shapes fan out).
+        Random rnd = new Random(17);
+        int[][] kn = {{5, 7}, {GemmF32.KC + 37, 150}, {900, 600}, {64, GemmF32.STRIP * 3}};
+        for (int[] s : kn) {
+            int k = s[0], n = s[1], tall = GemmF32.MR + 3;
+            float[] a = new float[tall * k], b = new float[k * n];
+            for (int i = 0; i < a.length; i++) a[i] = rnd.nextFloat() * 2 - 1;
+            for (int i = 0; i < b.length; i++) b[i] = rnd.nextFloat() * 2 - 1;
+            for (int threads : new int[] {1, 2}) {
+                Parallel.setThreads(threads);
+                float[] full = new float[tall * n];
+                GemmF32.gemm(a, 0, k, 1, b, 0, n, 1, full, 0, tall, n, k, true);
+                for (int m = 1; m < GemmF32.MR; m += 2) {
+                    int first = 2; // rows [first, first + m) of A
+                    float[] c = new float[m * n];
+                    Arrays.fill(c, Float.NaN);
+                    GemmF32.gemm(a, first * k, k, 1, b, 0, n, 1, c, 0, m, n, k, true);
+                    assertArrayEquals(Arrays.copyOfRange(full, first * n, (first + m) * n), c,
+                            "M=" + m + " K=" + k + " N=" + n + " threads=" + threads);
+                }
+            }
+            for (int m : new int[] {1, 3, GemmF32.MR - 1}) {
+                NDArray aRows = NDArray.fromArray(Arrays.copyOf(a, m * k), m, k);
+                NDArray aCols = NDArray.fromArray(Arrays.copyOf(a, m * k), k, m).mT(); // rows not contiguous
+                NDArray bT = NDArray.fromArray(b, n, k).mT(); // each column of B contiguous along K
+                for (int threads : new int[] {1, 2}) {
+                    Parallel.setThreads(threads);
+                    assertMatmul(aRows, bT, Gemm.matmul(aRows, bT));
+                    assertMatmul(aCols, bT, Gemm.matmul(aCols, bT));
+                    assertMatmul(aCols, NDArray.fromArray(b, k, n), Gemm.matmul(aCols, NDArray.fromArray(b, k, n)));
+                }
+            }
+        }
+    }
+
+    @Test
     void f32ProductOf512MatchesF64Loop() {
         Random rnd = new Random(12);
         int s = 512;
