@@ -36,7 +36,7 @@ public final class CpuBench implements Callable<Integer> {
     int threads = Math.min(2, Parallel.threads());
 
     @Option(names = "--rounds", description = "Interleaved measuring rounds per row (default: ${DEFAULT-VALUE}).")
-    int rounds = 7;
+    int rounds = 11;
 
     @Option(names = "--warmup-ms", description = "Warm-up per side and row in milliseconds (default: ${DEFAULT-VALUE}).")
     long warmupMs = 1000;
@@ -194,6 +194,8 @@ public final class CpuBench implements Callable<Integer> {
     /** Result of one row. NaN where a side did not run; err* say why. */
     static final class Result {
         double tesseraMs = Double.NaN, torchMs = Double.NaN, floorMs = Double.NaN, relErr = Double.NaN;
+        /** Quartiles of the per-round ratios (each Tessera sample over the libtorch sample beside it). */
+        double ratioQ1 = Double.NaN, ratioQ3 = Double.NaN;
         String tesseraErr, torchErr;
     }
 
@@ -320,6 +322,15 @@ public final class CpuBench implements Callable<Integer> {
             }
             if (tess != null && nt > 0) res.tesseraMs = median(ts, nt);
             if (torch != null && nr > 0) res.torchMs = median(rs, nr);
+            if (tess != null && torch != null && nt == n && nr == n && n >= 3) {
+                // Samples of one round sit next to each other in time, so their ratio is less
+                // exposed to the machine's drift than the two medians are; its spread shows the noise.
+                double[] paired = new double[n];
+                for (int i = 0; i < n; i++) paired[i] = ts[i] / rs[i];
+                Arrays.sort(paired);
+                res.ratioQ1 = paired[(n - 1) / 4];
+                res.ratioQ3 = paired[n - 1 - (n - 1) / 4];
+            }
             if (tess != null && torch != null && row.noteKind().isEmpty()) {
                 try {
                     res.relErr = relativeError(tess.output(), torch.output());
@@ -532,8 +543,8 @@ public final class CpuBench implements Callable<Integer> {
                 runScaling(rows, ref, probeStart);
                 return 0;
             }
-            String head = String.format(Locale.ROOT, "%-28s %-34s %10s %10s %8s %8s %8s %7s %9s %9s  %s",
-                    "row", "shape", "Tessera ms", "torch ms", "T/torch", "T GF/s", "torch GF/s", "T %peak", "floor ms", "rel err", "note");
+            String head = String.format(Locale.ROOT, "%-28s %-34s %10s %10s %8s %11s %8s %8s %7s %9s %9s  %s",
+                    "row", "shape", "Tessera ms", "torch ms", "T/torch", "q1-q3", "T GF/s", "torch GF/s", "T %peak", "floor ms", "rel err", "note");
             System.out.println(head);
             System.out.println("-".repeat(head.length()));
             for (Row row : rows) {
@@ -545,8 +556,9 @@ public final class CpuBench implements Callable<Integer> {
                 String note = ref == null ? "" : ref.note(row.noteKind());
                 if (r.tesseraErr != null) note = "Tessera n/a: " + r.tesseraErr + (note.isEmpty() ? "" : "; " + note);
                 if (r.torchErr != null) note = note + (note.isEmpty() ? "" : "; ") + "libtorch n/a: " + r.torchErr;
-                System.out.println(String.format(Locale.ROOT, "%-28s %-34s %10s %10s %8s %8s %8s %7s %9s %9s  %s",
-                        row.name(), row.shape(), fmt(r.tesseraMs, "%.3f"), fmt(r.torchMs, "%.3f"), fmt(ratio, "%.2f"),
+                String spread = Double.isNaN(r.ratioQ1) ? "-" : String.format(Locale.ROOT, "%.2f-%.2f", r.ratioQ1, r.ratioQ3);
+                System.out.println(String.format(Locale.ROOT, "%-28s %-34s %10s %10s %8s %11s %8s %8s %7s %9s %9s  %s",
+                        row.name(), row.shape(), fmt(r.tesseraMs, "%.3f"), fmt(r.torchMs, "%.3f"), fmt(ratio, "%.2f"), spread,
                         fmt(tg, "%.0f"), fmt(rg, "%.0f"), fmt(100 * tg / probeStart, "%.0f%%"), fmt(r.floorMs, "%.1f"),
                         fmt(r.relErr, "%.1e"), note));
                 System.out.flush();
@@ -560,7 +572,9 @@ public final class CpuBench implements Callable<Integer> {
             if (drift > 0.15) {
                 System.out.printf(Locale.ROOT, "WARNING: noisy run: the FMA probe moved by %.0f%% between start and end; compare ratios within rows only.%n", 100 * drift);
             }
-            System.out.println("T/torch is Tessera's time over libtorch's (below 1: Tessera faster). GF/s counts 2MNK per GEMM;"
+            System.out.println("T/torch is Tessera's time over libtorch's (below 1: Tessera faster), the ratio of the two medians;"
+                    + " q1-q3: quartiles of the per-round ratios (Tessera's sample over libtorch's beside it), the run's noise.");
+            System.out.println("GF/s counts 2MNK per GEMM;"
                     + " %peak is against the start probe. rel err: max|T - torch| / max|torch| where both compute the same function.");
             System.out.println("Tessera closes each output once used (libtorch frees its tensors), so kernels reuse recycled arrays: "
                     + dev.tessera.tensor.CpuArrayPool.report());

@@ -41,7 +41,7 @@ public final class CpuBackend implements Backend {
         int bits = VecMath.F.vectorBitSize();
         String isa = bits >= 512 ? "AVX-512" : bits == 256 ? "AVX2" : bits + "-bit SIMD";
         return "backend cpu-vector: Vector API kernels, " + isa + ", " + VecMath.L + " x f32 lanes, " + Parallel.threads() + " threads, "
-                + VecMath.expName();
+                + VecMath.expName() + ", " + JitHints.status();
     }
 
     // ---- memory ---------------------------------------------------------------------------

@@ -72,6 +72,10 @@ final class GemmF32 {
     /** Batched products below this many multiply-adds per matrix run one matrix per task. */
     static final long PARALLEL_MATRIX_FLOPS = 1L << 22;
 
+    static {
+        JitHints.status(); // before the micro-kernels get hot: C2 only (see JitHints)
+    }
+
     private GemmF32() {}
 
     private static int intProperty(String name, int def) {
