@@ -55,7 +55,7 @@ if [ "$mode" = prepare ]; then
   cp "$root/gpu-kernels/scripts/device-check.sh" "$dir/device-check.sh"
   if [ "$jlink_jre" = yes ]; then
     rm -rf "$dir/jre"
-    jlink --add-modules java.base,java.logging,java.management,java.naming,java.xml,java.sql,jdk.unsupported,jdk.zipfs,jdk.incubator.vector \
+    jlink --add-modules java.base,java.logging,java.management,jdk.management,jdk.jfr,java.naming,java.xml,java.sql,jdk.unsupported,jdk.zipfs,jdk.incubator.vector \
       --strip-debug --no-header-files --no-man-pages --compress=2 --output "$dir/jre" 2>&1 | grep -v -i warning || true
   fi
   du -sh "$dir"

@@ -16,8 +16,9 @@ import javax.management.ObjectName;
  * C1 for these methods sends them from the interpreter straight to C2.
  *
  * <p>The directive is added once, through the DiagnosticCommand MBean (what {@code jcmd
- * Compiler.directives_add} does; it needs the {@code jdk.management} module and costs about 0.2 s
- * of start-up). Whether it was applied is part of the CPU backend's description. Set
+ * Compiler.directives_add} does; it needs the {@code jdk.management} module, and in a jlink-ed
+ * runtime also {@code jdk.jfr}, without which the MBean lists no compiler commands; it costs
+ * about 0.2 s of start-up). Whether it was applied is part of the CPU backend's description. Set
  * {@code -Dtessera.jit.hints=false} to leave the JIT alone.
  */
 final class JitHints {
