@@ -232,6 +232,13 @@ class GemmTest {
             NDArray aT = bigA.slice(1, 2, 90, 3).narrow(0, 0, 29).mT(); // [29 cols..] transposed, strides (3, 90)
             NDArray b2 = random(rnd, t, 29, 17);
             assertMatmul(aT, b2, Gemm.matmul(aT, b2));
+            // fewer rows than a register tile (the paths without packing), on offset views
+            NDArray fewA = a.narrow(0, 2, 3);
+            assertMatmul(fewA, b, Gemm.matmul(fewA, b));
+            assertMatmul(fewA, bStrided, Gemm.matmul(fewA, bStrided));
+            NDArray bT = bigB.narrow(0, 3, 45).narrow(1, 2, 57).mT(); // offset, columns contiguous along K
+            NDArray fewA57 = bigA.narrow(0, 1, 5).narrow(1, 9, 57);
+            assertMatmul(fewA57, bT, Gemm.matmul(fewA57, bT));
         }
     }
 
