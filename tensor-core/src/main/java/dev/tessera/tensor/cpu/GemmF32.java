@@ -24,6 +24,10 @@ import jdk.incubator.vector.VectorSpecies;
  * loads NV vectors of B, broadcasts MR scalars of A and issues MR * NV FMAs. On AVX-512 (32
  * registers) the tile is 8 x 48 (24 accumulators; of the shapes tried, 12 x 32, 6 x 64, 4 x 96,
  * it ran fastest); on AVX2 (16 registers) 6 x 16 (12 accumulators).
+ *
+ * <p>Products with fewer rows than MR (one token while generating) do not pack at all: see
+ * {@link #fewRowsRowMajorB} and {@link #fewRowsTransposedB}. The micro-kernels are compiled by
+ * C2 only ({@link JitHints}).
  */
 final class GemmF32 {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
