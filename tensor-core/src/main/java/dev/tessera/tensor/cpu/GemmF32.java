@@ -288,13 +288,8 @@ final class GemmF32 {
                                          float[] c, int offC, int m, int n, int k, boolean parallel) {
         int strips = (n + STRIP - 1) / STRIP;
         if (parallel && (long) m * n * k >= FEW_ROWS_PARALLEL_FLOPS && strips > 1) {
-            int tasks = Math.min(strips, 8 * Parallel.threads());
-            int perTask = (strips + tasks - 1) / tasks;
-            int taskCount = (strips + perTask - 1) / perTask;
-            Parallel.forEach(taskCount, t -> {
-                for (int s = t * perTask, end = Math.min(strips, s + perTask); s < end; s++) {
-                    rowMajorStrip(a, offA, rsA, csA, b, offB, rsB, c, offC, m, n, k, s * STRIP);
-                }
+            Parallel.forRange(strips, 1, (s0, s1) -> {
+                for (int s = s0; s < s1; s++) rowMajorStrip(a, offA, rsA, csA, b, offB, rsB, c, offC, m, n, k, s * STRIP);
             });
         } else {
             for (int s = 0; s < strips; s++) rowMajorStrip(a, offA, rsA, csA, b, offB, rsB, c, offC, m, n, k, s * STRIP);
@@ -463,11 +458,8 @@ final class GemmF32 {
         int ao = rowsOff, as = rowStride;
         int groups = (n + DOT_COLUMNS - 1) / DOT_COLUMNS;
         if (parallel && (long) m * n * k >= FEW_ROWS_PARALLEL_FLOPS && groups > 1) {
-            int tasks = Math.min(groups, 8 * Parallel.threads());
-            int perTask = (groups + tasks - 1) / tasks;
-            int taskCount = (groups + perTask - 1) / perTask;
-            Parallel.forEach(taskCount, t -> dotColumns(ar, ao, as, b, offB, csB, c, offC, m, n, k,
-                    t * perTask * DOT_COLUMNS, Math.min(n, (t + 1) * perTask * DOT_COLUMNS)));
+            Parallel.forRange(groups, 1, (g0, g1) -> dotColumns(ar, ao, as, b, offB, csB, c, offC, m, n, k,
+                    g0 * DOT_COLUMNS, Math.min(n, g1 * DOT_COLUMNS)));
         } else {
             dotColumns(ar, ao, as, b, offB, csB, c, offC, m, n, k, 0, n);
         }
