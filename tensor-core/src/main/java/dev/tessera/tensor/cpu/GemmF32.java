@@ -627,6 +627,15 @@ final class GemmF32 {
                     int s = colBase + (pc + kk) * rs;
                     for (int v = 0; v < NR; v += L) FloatVector.fromArray(S, b, s + v).intoArray(dst, d + v);
                 }
+            } else if (rs == 1 && cols == NR) {
+                // Transposed view (B = W^T in input gradients), full panel: row kk of the panel is
+                // gathered from NR columns, L at a time (twice as fast as the blocked copy below).
+                int[] index = new int[L];
+                for (int j = 0; j < L; j++) index[j] = j * cs;
+                int s = colBase + pc;
+                for (int kk = 0; kk < kc; kk++, d += NR) {
+                    for (int v = 0; v < NR; v += L) FloatVector.fromArray(S, b, s + v * cs + kk, index, 0).intoArray(dst, d + v);
+                }
             } else if (rs == 1) {
                 // Transposed view: each column is a contiguous run along K. Transposed in blocks of
                 // TRANSPOSE_K rows of the panel, so the block being written stays in L1 (a whole
