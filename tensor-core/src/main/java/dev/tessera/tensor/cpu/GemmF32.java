@@ -103,6 +103,8 @@ final class GemmF32 {
         float[] packedA = new float[0];
         float[] packedB = new float[0];
         final float[] tile = new float[MR * NR];
+        /** Index map of the packing gathers, refilled by each packing call. */
+        final int[] gatherIndex = new int[L];
 
         float[] packedA(int size) {
             if (packedA.length < size) packedA = new float[size];
@@ -562,7 +564,7 @@ final class GemmF32 {
                 // About twice as fast as copying value by value, from memory or from cache (the
                 // copy loop does one load and one store per value; N = 768 products spent ~6% of
                 // their time packing A).
-                int[] index = new int[L];
+                int[] index = BUFFERS.get().gatherIndex;
                 for (int j = 0; j < L; j++) index[j] = (j % MR) * rs + j / MR;
                 int kv = kc - kc % GATHER_K;
                 for (int kk = 0; kk < kv; kk += GATHER_K) FloatVector.fromArray(S, a, src + kk, index, 0).intoArray(dst, d + kk * MR);
@@ -639,7 +641,7 @@ final class GemmF32 {
             } else if (rs == 1 && cols == NR) {
                 // Transposed view (B = W^T in input gradients), full panel: row kk of the panel is
                 // gathered from NR columns, L at a time (twice as fast as the blocked copy below).
-                int[] index = new int[L];
+                int[] index = BUFFERS.get().gatherIndex;
                 for (int j = 0; j < L; j++) index[j] = j * cs;
                 int s = colBase + pc;
                 for (int kk = 0; kk < kc; kk++, d += NR) {
