@@ -152,7 +152,7 @@ class GemmTest {
 
     @Test
     void wideBSplitIntoSeveralNBlocks() {
-        // K * N above the packed-B budget (4M floats by default) forces more than one N block.
+        // K * N above the packed-B budget (4M floats by default); M = 7 takes the few-rows path.
         Random rnd = new Random(6);
         int m = 7, k = 1100, n = 4000;
         assertTrue((long) k * n > GemmF32.B_BLOCK_FLOATS, "test must exceed the packed-B budget");
@@ -170,6 +170,39 @@ class GemmTest {
                     abs += Math.abs(p);
                 }
                 assertTrue(Math.abs(got[i * n + j] - sum) <= 8 * 0x1p-24 * Math.sqrt(k) * abs, "[" + i + ", " + j + "]");
+            }
+        }
+    }
+
+    @Test
+    void severalNBlocksMatchOneThreadAndReference() {
+        // Three packed-B blocks through the packed path (M >= the register tile; the test above
+        // now takes the few-rows path), every layout, on 1-3 threads: bitwise equal across thread
+        // counts, and a sample of outputs against double-precision sums.
+        Random rnd = new Random(16);
+        int m = 16, k = 1100, n = 8000;
+        assertTrue((long) k * n > 2L * GemmF32.B_BLOCK_FLOATS, "test must span three packed-B blocks");
+        for (boolean ta : new boolean[] {false, true}) {
+            for (boolean tb : new boolean[] {false, true}) {
+                NDArray a = matrix(rnd, DType.F32, m, k, ta);
+                NDArray b = matrix(rnd, DType.F32, k, n, tb);
+                Parallel.setThreads(1);
+                float[] base = f32(Gemm.matmul(a, b));
+                for (int j = 0; j < n; j += 53) {
+                    for (int i = 0; i < m; i += 5) {
+                        double sum = 0, abs = 0;
+                        for (int kk = 0; kk < k; kk++) {
+                            double p = a.getDouble(i, kk) * b.getDouble(kk, j);
+                            sum += p;
+                            abs += Math.abs(p);
+                        }
+                        assertTrue(Math.abs(base[i * n + j] - sum) <= 8 * 0x1p-24 * Math.sqrt(k) * abs, "[" + i + ", " + j + "]");
+                    }
+                }
+                for (int threads : new int[] {2, 3}) {
+                    Parallel.setThreads(threads);
+                    assertArrayEquals(base, f32(Gemm.matmul(a, b)), "A^T=" + ta + " B^T=" + tb + " threads=" + threads);
+                }
             }
         }
     }
