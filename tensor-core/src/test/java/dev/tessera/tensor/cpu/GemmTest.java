@@ -175,6 +175,17 @@ class GemmTest {
     }
 
     @Test
+    void configuredRegisterTileIsInUse() {
+        // The build runs this class once per register tile (tessera.gemm.tile); each run must
+        // really use the tile it asked for.
+        String asked = System.getProperty("tessera.gemm.tile");
+        if (asked != null) {
+            assertEquals(asked, GemmF32.TILE);
+            assertEquals(Integer.parseInt(asked.substring(0, asked.indexOf('x'))), GemmF32.MR);
+        }
+    }
+
+    @Test
     void severalNBlocksMatchOneThreadAndReference() {
         // Three packed-B blocks through the packed path (M >= the register tile; the test above
         // now takes the few-rows path), every layout, on 1-3 threads: bitwise equal across thread
