@@ -93,6 +93,7 @@ public final class SpecialFunctions {
     /** Standard normal CDF Phi(x), with full relative accuracy in the lower tail. */
     public static double normalCdf(double x) {
         if (Double.isNaN(x)) return x;
+        if (x == Double.NEGATIVE_INFINITY) return 0.0; // the tail formula below gives NaN there
         if (x >= -0.75) return 0.5 * (1.0 + erf(x * INV_SQRT_2));
         double z = -x * INV_SQRT_2;
         // Phi(x) = erfc(z) / 2 with e^(-z^2) taken as e^(-x^2/2) straight from x (z = -x/sqrt2 is rounded)

@@ -125,7 +125,9 @@ final class UnaryKernels {
         int i = 0, up = n - n % L;
         for (; i < up; i += L) {
             FloatVector x = FloatVector.fromArray(F, a, ao + i);
-            x.mul(VecMath.phi(x)).intoArray(o, oo + i);
+            // x capped at 20 inside Phi only, so that gelu(+inf) = +inf (x Phi(x) as the reference)
+            FloatVector capped = x.blend(VecMath.PHI_HI, x.compare(VectorOperators.GT, VecMath.PHI_HI));
+            x.mul(VecMath.phi(capped)).intoArray(o, oo + i);
         }
         for (; i < n; i++) o[oo + i] = (float) (a[ao + i] * VecMath.phi(a[ao + i]));
     }

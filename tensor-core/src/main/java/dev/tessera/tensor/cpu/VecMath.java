@@ -176,7 +176,14 @@ final class VecMath {
         return r.reinterpretAsInts().or(x.reinterpretAsInts().and(I_SIGN)).reinterpretAsFloats();
     }
 
-    /** Normal CDF Phi(x) = erfc(-x / sqrt 2) / 2. */
+    /**
+     * 20: above it Phi(x) is 1 in float, so callers may cap x there (a compare and blend; a
+     * Java-semantics min cost the GELU kernel 20%) to keep inf - inf out of the error terms of
+     * {@link #phi}, which gives NaN at +-inf.
+     */
+    static final FloatVector PHI_HI = bc(20f);
+
+    /** Normal CDF Phi(x) = erfc(-x / sqrt 2) / 2; NaN at +-inf (see {@link #PHI_HI}). */
     static FloatVector phi(FloatVector x) {
         FloatVector z = x.mul(V_SQRT1_2);
         FloatVector a = z.abs();

@@ -169,6 +169,32 @@ class CpuBackendKernelsTest {
     }
 
     @Test
+    void geluOfInfinitiesAndNaNMatchesTheReference() {
+        // Specials at vector positions (0-7) and in the scalar tail (16-23) of a 24-element array:
+        // x Phi(x) gives +inf at +inf and NaN at -inf (-inf * 0, as libtorch), NaN stays NaN.
+        float[] specials = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN, -0f, 40f, -40f, 1e-30f, -1e-30f};
+        float[] x = new float[24];
+        for (int i = 8; i < 16; i++) x[i] = i * 0.25f - 2;
+        System.arraycopy(specials, 0, x, 0, 8);
+        System.arraycopy(specials, 0, x, 16, 8);
+        for (UnaryOp op : new UnaryOp[] {UnaryOp.GELU, UnaryOp.GELU_TANH}) {
+            float[] y = values(B.unary(op, f32(x, 24), 0));
+            for (int i = 0; i < 24; i++) {
+                double want = ReferenceBackend.unaryValue(op, x[i], 0);
+                if (Double.isNaN(want)) {
+                    assertTrue(Float.isNaN(y[i]), op + "(" + x[i] + ") = " + y[i] + ", want NaN");
+                } else if (Double.isInfinite(want) || want == 0) {
+                    assertEquals((float) want, y[i], op + "(" + x[i] + ")");
+                } else {
+                    assertRelClose(op + "(" + x[i] + ")", want, y[i], 1e-6, 1e-37);
+                }
+            }
+        }
+        assertEquals(0.0, dev.tessera.tensor.SpecialFunctions.normalCdf(Double.NEGATIVE_INFINITY));
+        assertEquals(1.0, dev.tessera.tensor.SpecialFunctions.normalCdf(Double.POSITIVE_INFINITY));
+    }
+
+    @Test
     void vectorGradientsMatchDoubleDerivatives() {
         int n = 100_003;
         float[] x = new float[n];
