@@ -130,8 +130,8 @@ final class GemmF32 {
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
     private static String tileProperty(String tile) {
-        if (!tile.equals("8x3") && !tile.equals("12x2") && !tile.equals("6x2")) {
-            throw new IllegalArgumentException("tessera.gemm.tile must be 8x3, 12x2 or 6x2, got '" + tile + "'");
+        if (!tile.equals("8x3") && !tile.equals("7x3") && !tile.equals("12x2") && !tile.equals("6x2")) {
+            throw new IllegalArgumentException("tessera.gemm.tile must be 8x3, 7x3, 12x2 or 6x2, got '" + tile + "'");
         }
         return tile;
     }
@@ -712,6 +712,7 @@ final class GemmF32 {
      */
     private static void micro(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] d, int dOff, int ld, VectorMask<Float> keep) {
         if (MR == 8) kernel8x3(pa, aOff, pb, bOff, kc, d, dOff, ld, keep);
+        else if (MR == 7) kernel7x3(pa, aOff, pb, bOff, kc, d, dOff, ld, keep);
         else if (MR == 12) kernel12x2(pa, aOff, pb, bOff, kc, d, dOff, ld, keep);
         else kernel6x2(pa, aOff, pb, bOff, kc, d, dOff, ld, keep);
     }
@@ -801,6 +802,84 @@ final class GemmF32 {
         c70.add(FloatVector.fromArray(S, d, d7, keep)).intoArray(d, d7);
         c71.add(FloatVector.fromArray(S, d, d7 + L, keep)).intoArray(d, d7 + L);
         c72.add(FloatVector.fromArray(S, d, d7 + 2 * L, keep)).intoArray(d, d7 + 2 * L);
+    }
+
+    /**
+     * d[7 x 3L at dOff, row stride ld] (+)= packed A panel (kc x 7) @ packed B panel (kc x 3L): 21
+     * accumulators, so that a compiler which loads all of an iteration's A broadcasts up front
+     * still fits in 32 registers (JDK 25's C2 does, and spilled an accumulator of the 8 x 3 tile
+     * every iteration).
+     */
+    private static void kernel7x3(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] d, int dOff, int ld, VectorMask<Float> keep) {
+        int d0 = dOff;
+        int d1 = dOff + 1 * ld;
+        int d2 = dOff + 2 * ld;
+        int d3 = dOff + 3 * ld;
+        int d4 = dOff + 4 * ld;
+        int d5 = dOff + 5 * ld;
+        int d6 = dOff + 6 * ld;
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c02 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S), c12 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c22 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S), c32 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S), c42 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S), c52 = FloatVector.zero(S);
+        FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S), c62 = FloatVector.zero(S);
+        int bi = bOff;
+        for (int ai = aOff, aEnd = aOff + kc * 7; ai < aEnd; ai += 7, bi += 3 * L) {
+            FloatVector b0 = FloatVector.fromArray(S, pb, bi);
+            FloatVector b1 = FloatVector.fromArray(S, pb, bi + L);
+            FloatVector b2 = FloatVector.fromArray(S, pb, bi + 2 * L);
+            FloatVector a0 = FloatVector.broadcast(S, pa[ai]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            c02 = a0.fma(b2, c02);
+            FloatVector a1 = FloatVector.broadcast(S, pa[ai + 1]);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            c12 = a1.fma(b2, c12);
+            FloatVector a2 = FloatVector.broadcast(S, pa[ai + 2]);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            c22 = a2.fma(b2, c22);
+            FloatVector a3 = FloatVector.broadcast(S, pa[ai + 3]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+            c32 = a3.fma(b2, c32);
+            FloatVector a4 = FloatVector.broadcast(S, pa[ai + 4]);
+            c40 = a4.fma(b0, c40);
+            c41 = a4.fma(b1, c41);
+            c42 = a4.fma(b2, c42);
+            FloatVector a5 = FloatVector.broadcast(S, pa[ai + 5]);
+            c50 = a5.fma(b0, c50);
+            c51 = a5.fma(b1, c51);
+            c52 = a5.fma(b2, c52);
+            FloatVector a6 = FloatVector.broadcast(S, pa[ai + 6]);
+            c60 = a6.fma(b0, c60);
+            c61 = a6.fma(b1, c61);
+            c62 = a6.fma(b2, c62);
+        }
+        c00.add(FloatVector.fromArray(S, d, d0, keep)).intoArray(d, d0);
+        c01.add(FloatVector.fromArray(S, d, d0 + L, keep)).intoArray(d, d0 + L);
+        c02.add(FloatVector.fromArray(S, d, d0 + 2 * L, keep)).intoArray(d, d0 + 2 * L);
+        c10.add(FloatVector.fromArray(S, d, d1, keep)).intoArray(d, d1);
+        c11.add(FloatVector.fromArray(S, d, d1 + L, keep)).intoArray(d, d1 + L);
+        c12.add(FloatVector.fromArray(S, d, d1 + 2 * L, keep)).intoArray(d, d1 + 2 * L);
+        c20.add(FloatVector.fromArray(S, d, d2, keep)).intoArray(d, d2);
+        c21.add(FloatVector.fromArray(S, d, d2 + L, keep)).intoArray(d, d2 + L);
+        c22.add(FloatVector.fromArray(S, d, d2 + 2 * L, keep)).intoArray(d, d2 + 2 * L);
+        c30.add(FloatVector.fromArray(S, d, d3, keep)).intoArray(d, d3);
+        c31.add(FloatVector.fromArray(S, d, d3 + L, keep)).intoArray(d, d3 + L);
+        c32.add(FloatVector.fromArray(S, d, d3 + 2 * L, keep)).intoArray(d, d3 + 2 * L);
+        c40.add(FloatVector.fromArray(S, d, d4, keep)).intoArray(d, d4);
+        c41.add(FloatVector.fromArray(S, d, d4 + L, keep)).intoArray(d, d4 + L);
+        c42.add(FloatVector.fromArray(S, d, d4 + 2 * L, keep)).intoArray(d, d4 + 2 * L);
+        c50.add(FloatVector.fromArray(S, d, d5, keep)).intoArray(d, d5);
+        c51.add(FloatVector.fromArray(S, d, d5 + L, keep)).intoArray(d, d5 + L);
+        c52.add(FloatVector.fromArray(S, d, d5 + 2 * L, keep)).intoArray(d, d5 + 2 * L);
+        c60.add(FloatVector.fromArray(S, d, d6, keep)).intoArray(d, d6);
+        c61.add(FloatVector.fromArray(S, d, d6 + L, keep)).intoArray(d, d6 + L);
+        c62.add(FloatVector.fromArray(S, d, d6 + 2 * L, keep)).intoArray(d, d6 + 2 * L);
     }
 
     /** d[12 x 2L at dOff, row stride ld] (+)= packed A panel (kc x 12) @ packed B panel (kc x 2L). */

@@ -25,6 +25,7 @@ final class JitHints {
     /** Methods C1 must not compile (class/method patterns of HotSpot's compiler directives). */
     static final String[] C2_ONLY = {
             "dev/tessera/tensor/cpu/GemmF32.kernel8x3",
+            "dev/tessera/tensor/cpu/GemmF32.kernel7x3",
             "dev/tessera/tensor/cpu/GemmF32.kernel12x2",
             "dev/tessera/tensor/cpu/GemmF32.kernel6x2",
     };
