@@ -50,11 +50,17 @@ final class GemmF32 {
     /** Rows of a transposed B panel packed per block (one cache line of each source column). */
     static final int TRANSPOSE_K = 16;
     /**
-     * k per gathered vector when packing row-major A: one vector gather reads column k of all MR
-     * rows (and of the next k while lanes remain), so a full panel is packed a vector at a time;
-     * 0 where L is not a multiple of MR (then every value is copied on its own).
+     * Whole k per gathered vector when packing row-major A: one vector gather reads column k of
+     * all MR rows and of the next k while lanes remain (lanes past the whole k's read the first
+     * rows of the k after, correct values that the next gather writes again); 0 where L < MR
+     * (then every value is copied on its own).
      */
-    static final int GATHER_K = L % MR == 0 ? L / MR : 0;
+    static final int GATHER_K = L / MR;
+    /**
+     * The k slots past its own that one L-lane store of an MR-run reaches (1 for 8 rows and 16
+     * lanes, 2 for 7 rows): those k must exist, and are written again later.
+     */
+    static final int SPILL_K = L >= MR ? (L - MR + MR - 1) / MR : 0;
     /** Rows of B per packing task. */
     static final int PACK_ROWS = 32;
     /** M block: an MC x KC block of packed A should sit in L2. Multiple of MR. */
@@ -538,15 +544,16 @@ final class GemmF32 {
             // panel is left to the loop below. (Plain copies: a second float vector species would
             // pollute the JIT's type profiles of the shared FloatVector methods, and every vector
             // kernel would then run unintrinsified.)
-            // Each MR-run is copied as one L-lane vector where MR <= L <= 2 MR: the lanes past MR
-            // land in the same panel's slot for k + 1, which the next k rewrites (so the last k is
-            // copied value by value, as are runs whose vector would read past the array). Twice
-            // as fast as copying every value (a 3072-row transposed A is ~10% of its product).
+            // Each MR-run is copied as one L-lane vector where MR <= L: the lanes past MR land in
+            // the same panel's slots for the next SPILL_K k, which those k rewrite (so the last
+            // SPILL_K k are copied value by value, as are runs whose vector would read past the
+            // array). Twice as fast as copying every value (a 3072-row transposed A is ~10% of
+            // its product).
             start = mc / MR * MR;
-            boolean vectorRuns = MR <= L && L <= 2 * MR;
+            boolean vectorRuns = MR <= L;
             for (int kk = 0; kk < kc; kk++) {
                 int s = base + kk * cs, d = d0 + kk * MR;
-                if (vectorRuns && kk + 1 < kc && s + start - MR + L <= a.length) {
+                if (vectorRuns && kk + SPILL_K < kc && s + start - MR + L <= a.length) {
                     for (int p = 0; p < start; p += MR, d += MR * kc) FloatVector.fromArray(S, a, s + p).intoArray(dst, d);
                 } else {
                     for (int p = 0; p < start; p += MR, d += MR * kc) {
@@ -566,9 +573,12 @@ final class GemmF32 {
                 // their time packing A).
                 int[] index = BUFFERS.get().gatherIndex;
                 for (int j = 0; j < L; j++) index[j] = (j % MR) * rs + j / MR;
-                int kv = kc - kc % GATHER_K;
-                for (int kk = 0; kk < kv; kk += GATHER_K) FloatVector.fromArray(S, a, src + kk, index, 0).intoArray(dst, d + kk * MR);
-                for (int kk = kv; kk < kc; kk++) {
+                // Gathers while every k they read lies in this K block: the whole k's, and where L
+                // is not a multiple of MR (7 rows) the k after them too.
+                int reach = GATHER_K + (L % MR == 0 ? 0 : 1);
+                int kk0 = 0;
+                for (; kk0 + reach <= kc; kk0 += GATHER_K) FloatVector.fromArray(S, a, src + kk0, index, 0).intoArray(dst, d + kk0 * MR);
+                for (int kk = kk0; kk < kc; kk++) {
                     for (int r = 0; r < MR; r++) dst[d + kk * MR + r] = a[src + r * rs + kk];
                 }
             } else if (cs == 1) {
