@@ -60,7 +60,7 @@ final class GemmF32 {
      * The k slots past its own that one L-lane store of an MR-run reaches (1 for 8 rows and 16
      * lanes, 2 for 7 rows): those k must exist, and are written again later.
      */
-    static final int SPILL_K = L >= MR ? (L - MR + MR - 1) / MR : 0;
+    static final int SPILL_K = L >= MR ? (L - 1) / MR : 0;
     /** Rows of B per packing task. */
     static final int PACK_ROWS = 32;
     /** M block: an MC x KC block of packed A should sit in L2. Multiple of MR. */
@@ -541,14 +541,13 @@ final class GemmF32 {
         if (rs == 1) {
             // Transposed A (a .mT() view, as in weight gradients): the rows of one k are contiguous,
             // so the full panels are filled walking k outside, MR rows at a time; a partial last
-            // panel is left to the loop below. (Plain copies: a second float vector species would
-            // pollute the JIT's type profiles of the shared FloatVector methods, and every vector
-            // kernel would then run unintrinsified.)
-            // Each MR-run is copied as one L-lane vector where MR <= L: the lanes past MR land in
-            // the same panel's slots for the next SPILL_K k, which those k rewrite (so the last
-            // SPILL_K k are copied value by value, as are runs whose vector would read past the
-            // array). Twice as fast as copying every value (a 3072-row transposed A is ~10% of
-            // its product).
+            // panel is left to the loop below. Each MR-run is copied as one L-lane vector where
+            // MR <= L (not as an MR-lane vector: a second float species would pollute the JIT's
+            // type profiles of the shared FloatVector methods, and every vector kernel would then
+            // run unintrinsified): the lanes past MR land in the same panel's slots for the next
+            // SPILL_K k, which those k rewrite (so the last SPILL_K k are copied value by value, as
+            // are runs whose vector would read past the array). Twice as fast as copying every
+            // value (a 3072-row transposed A is ~10% of its product).
             start = mc / MR * MR;
             boolean vectorRuns = MR <= L;
             for (int kk = 0; kk < kc; kk++) {

@@ -160,9 +160,14 @@ class GemmTest {
         NDArray b = matrix(rnd, DType.F32, k, n, true);
         NDArray c = Gemm.matmul(a, b);
         // spot-check a sample of columns in every block rather than all 28000 outputs in double
-        float[] got = f32(c);
-        for (int j = 0; j < n; j += 37) {
-            for (int i = 0; i < m; i++) {
+        assertSampleMatchesDoubleSums(a, b, f32(c), 1, 37);
+    }
+
+    /** Every rowStep-th row of every colStep-th column of got (m x n) against double-precision sums. */
+    private static void assertSampleMatchesDoubleSums(NDArray a, NDArray b, float[] got, int rowStep, int colStep) {
+        int m = a.shape()[0], k = a.shape()[1], n = b.shape()[1];
+        for (int j = 0; j < n; j += colStep) {
+            for (int i = 0; i < m; i += rowStep) {
                 double sum = 0, abs = 0;
                 for (int kk = 0; kk < k; kk++) {
                     double p = a.getDouble(i, kk) * b.getDouble(kk, j);
@@ -199,17 +204,7 @@ class GemmTest {
                 NDArray b = matrix(rnd, DType.F32, k, n, tb);
                 Parallel.setThreads(1);
                 float[] base = f32(Gemm.matmul(a, b));
-                for (int j = 0; j < n; j += 53) {
-                    for (int i = 0; i < m; i += 5) {
-                        double sum = 0, abs = 0;
-                        for (int kk = 0; kk < k; kk++) {
-                            double p = a.getDouble(i, kk) * b.getDouble(kk, j);
-                            sum += p;
-                            abs += Math.abs(p);
-                        }
-                        assertTrue(Math.abs(base[i * n + j] - sum) <= 8 * 0x1p-24 * Math.sqrt(k) * abs, "[" + i + ", " + j + "]");
-                    }
-                }
+                assertSampleMatchesDoubleSums(a, b, base, 5, 53);
                 for (int threads : new int[] {2, 3}) {
                     Parallel.setThreads(threads);
                     assertArrayEquals(base, f32(Gemm.matmul(a, b)), "A^T=" + ta + " B^T=" + tb + " threads=" + threads);
