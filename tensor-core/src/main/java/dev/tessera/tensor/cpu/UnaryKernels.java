@@ -123,12 +123,7 @@ final class UnaryKernels {
 
     private static void gelu(float[] a, int ao, float[] o, int oo, int n) {
         int i = 0, up = n - n % L;
-        for (; i < up; i += L) {
-            FloatVector x = FloatVector.fromArray(F, a, ao + i);
-            // x capped at 20 inside Phi only, so that gelu(+inf) = +inf (x Phi(x) as the reference)
-            FloatVector capped = x.blend(VecMath.PHI_HI, x.compare(VectorOperators.GT, VecMath.PHI_HI));
-            x.mul(VecMath.phi(capped)).intoArray(o, oo + i);
-        }
+        for (; i < up; i += L) VecMath.gelu(FloatVector.fromArray(F, a, ao + i)).intoArray(o, oo + i);
         for (; i < n; i++) o[oo + i] = (float) (a[ao + i] * VecMath.phi(a[ao + i]));
     }
 
@@ -295,8 +290,7 @@ final class UnaryKernels {
     private static int geluGrad(float[] x, int xo, float[] g, int go, float[] o, int oo, int n) {
         int i = 0, up = n - n % L;
         for (; i < up; i += L) {
-            FloatVector v = FloatVector.fromArray(F, x, xo + i);
-            v.fma(VecMath.normalPdf(v), VecMath.phi(v)).mul(FloatVector.fromArray(F, g, go + i)).intoArray(o, oo + i);
+            VecMath.geluGrad(FloatVector.fromArray(F, x, xo + i)).mul(FloatVector.fromArray(F, g, go + i)).intoArray(o, oo + i);
         }
         return up;
     }

@@ -15,9 +15,10 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>exp: range reduction x = n ln2 + r (|r| <= ln2/2, ln2 split in two parts), Cephes'
  *       degree-6 polynomial for e^r, and 2^n applied in two halves so that results in the
  *       subnormal range round once. Clamped to [-104, 89] (0 and +inf beyond), NaN kept.</li>
- *   <li>Phi (normal CDF, for exact GELU): erfc(z) = t exp(-z^2 + P(t)), t = 1/(1 + z/2)
- *       (Numerical Recipes' Chebyshev fit, relative error below 1.2e-7 for all z >= 0), so the
- *       left tail keeps its relative accuracy.</li>
+ *   <li>exact GELU x Phi(x) and its derivative Phi(x) + x phi(x): with a = |x|, Phi(-a) =
+ *       e^(-a^2/2) t R(t) / 2, t = 1/(1 + a / (2 sqrt 2)), R a degree-8 polynomial (our own
+ *       relative-error fit of erfcx(a / sqrt 2) / t for a in [0, 14.5], 4e-8 in exact arithmetic),
+ *       so the left tail keeps its relative accuracy; one exp serves Phi and phi.</li>
  *   <li>tanh: Cephes' odd polynomial for |x| < 0.625, (1 - e^-2|x|) / (1 + e^-2|x|) above.</li>
  *   <li>sigmoid, SiLU, tanh-GELU: one exp and one division, written as x / (1 + e^-u) so that
  *       nothing cancels.</li>
@@ -61,9 +62,6 @@ final class VecMath {
     private static final FloatVector NEG_QUARTER = bc(-0.25f);
     private static final FloatVector T0 = bc(-5.70498872745E-3f), T1 = bc(2.06390887954E-2f), T2 = bc(-5.37397155531E-2f),
             T3 = bc(1.33314422036E-1f), T4 = bc(-3.33332819422E-1f), TANH_SMALL = bc(0.625f);
-    private static final FloatVector E0 = bc(0.17087277f), E1 = bc(-0.82215223f), E2 = bc(1.48851587f), E3 = bc(-1.13520398f),
-            E4 = bc(0.27886807f), E5 = bc(-0.18628806f), E6 = bc(0.09678418f), E7 = bc(0.37409196f), E8 = bc(1.00002368f),
-            E9 = bc(-1.26551223f), V_SQRT1_2 = bc((float) 0.70710678118654752440), V_INV_SQRT_2PI = bc((float) 0.39894228040143267794);
     static final FloatVector GT_A = bc((float) (-2 * 0.79788456080286535588 * 0.044715)), GT_B = bc((float) (-2 * 0.79788456080286535588));
 
     /**
@@ -176,41 +174,88 @@ final class VecMath {
         return r.reinterpretAsInts().or(x.reinterpretAsInts().and(I_SIGN)).reinterpretAsFloats();
     }
 
-    /**
-     * 20: above it Phi(x) is 1 in float, so callers may cap x there (a compare and blend; a
-     * Java-semantics min cost the GELU kernel 20%) to keep inf - inf out of the error terms of
-     * {@link #phi}, which gives NaN at +-inf.
-     */
-    static final FloatVector PHI_HI = bc(20f);
+    // ---- exact GELU ---------------------------------------------------------------------------
+    // Phi(x) for x < 0 is erfc(a / sqrt 2) / 2 with a = |x|, written as e^(-a^2/2) * t R(t) / 2 with
+    // t = 1/(1 + q a): erfcx is smooth in t on (0, 1], so a polynomial keeps relative accuracy
+    // deep in the left tail, and e^(-a^2/2) is also the normal density, so the derivative needs no
+    // second exp. a is capped at 14.5: beyond it Phi(-a) rounds to 0 and Phi(a) to 1 in float, and
+    // the cap keeps the exp argument in [-105.2, 0], so its 2^n scale needs no clamps (see
+    // expTimes2p64). Each helper stays under HotSpot's hot-inlining size (325 bytecodes): a bigger
+    // kernel is called rather than inlined, and its vectors are boxed (3x slower, measured).
+    private static final float GELU_SCALE = 0x1p-65f; // 1/2 for erfc -> Phi, 2^-64 against expTimes2p64
+    private static final FloatVector Q = bc(0.35355338f), // 1 / (2 sqrt 2): t = 1/(1 + a/2) in a / sqrt 2
+            R0 = bc(0.28208595514297485f * GELU_SCALE), R1 = bc(0.2823835015296936f * GELU_SCALE),
+            R2 = bc(0.24304425716400146f * GELU_SCALE), R3 = bc(0.2029215395450592f * GELU_SCALE),
+            R4 = bc(-0.02717856876552105f * GELU_SCALE), R5 = bc(0.2788674831390381f * GELU_SCALE),
+            R6 = bc(-0.4878976047039032f * GELU_SCALE), R7 = bc(0.2849110960960388f * GELU_SCALE),
+            R8 = bc(-0.059137698262929916f * GELU_SCALE),
+            PDF_SCALE = bc((float) (0.39894228040143267794 * 0x1p-64)), V_NEG_LN2_HI = bc(-LN2_HI);
+    private static final IntVector ABS_BITS = ibc(0x7FFFFFFF), GELU_CAP_BITS = ibc(Float.floatToIntBits(14.5f)), I_BIAS_64 = ibc(127 + 64);
 
-    /** Normal CDF Phi(x) = erfc(-x / sqrt 2) / 2; NaN at +-inf (see {@link #PHI_HI}). */
-    static FloatVector phi(FloatVector x) {
-        FloatVector z = x.mul(V_SQRT1_2);
-        FloatVector a = z.abs();
-        FloatVector t = ONE.div(a.fma(HALF, ONE));
-        // The degree-9 polynomial in Estrin's form: four dependent FMAs instead of Horner's nine
-        // (the kernel is bound by this chain's latency: 21% faster per vector, measured).
-        FloatVector t2 = t.mul(t), t4 = t2.mul(t2);
-        FloatVector q0 = t2.fma(t.fma(E6, E7), t.fma(E8, E9));
-        FloatVector q1 = t2.fma(t.fma(E2, E3), t.fma(E4, E5));
-        FloatVector poly = t4.fma(t4.fma(t.fma(E0, E1), q1), q0);
-        // exp(-a^2 + poly) with the argument kept in two parts: its float rounding would otherwise
-        // turn into a relative error of |argument| * 2^-24 (1e-6 at x = -5).
-        // and a^2 = z^2 = x^2/2 is formed from x itself, not from the rounded z (that would cost
-        // 2 z^2 2^-24 relative).
-        FloatVector xx = x.mul(x);
-        FloatVector sq = xx.mul(HALF);
-        FloatVector sqErr = x.fma(x, xx.neg()).mul(HALF); // x*x/2 - sq, exact
-        FloatVector h = poly.sub(sq);
-        FloatVector bb = h.add(sq); // 2Sum of poly and -sq: h + err == poly - sq exactly
-        FloatVector err = poly.sub(bb).add(h.sub(bb).neg().sub(sq));
-        FloatVector halfErfc = t.mul(exp(h)).mul(err.sub(sqErr).add(ONE)).mul(HALF); // erfc(|z|) / 2
-        return ONE.sub(halfErfc).blend(halfErfc, z.compare(VectorOperators.LT, ZERO));
+    /**
+     * min(|x|, 14.5) as an integer min on the bit patterns (non-negative floats order like their
+     * bits): two instructions where a float compare and blend takes five on JDK 17. NaN becomes
+     * 14.5; callers multiply the result by x, which brings the NaN back.
+     */
+    private static FloatVector cappedAbs(FloatVector x) {
+        return x.reinterpretAsInts().and(ABS_BITS).min(GELU_CAP_BITS).reinterpretAsFloats();
     }
 
-    /** e^(-x^2/2) / sqrt(2 pi). */
-    static FloatVector normalPdf(FloatVector x) {
-        return exp(x.mul(x).mul(NEG_HALF)).mul(V_INV_SQRT_2PI);
+    /** t R(t) 2^-65 ~ erfcx(a / sqrt 2) 2^-66, t = 1/(1 + q a); R in Estrin's form (shorter chain than Horner's, 10% faster). */
+    private static FloatVector scaledErfcx(FloatVector a) {
+        FloatVector t = ONE.div(a.fma(Q, ONE));
+        FloatVector t2 = t.mul(t), t4 = t2.mul(t2);
+        FloatVector low = t2.fma(t.fma(R3, R2), t.fma(R1, R0));
+        FloatVector high = t2.fma(t.fma(R7, R6), t.fma(R5, R4));
+        return t4.fma(t4.fma(R8, high), low).mul(t);
+    }
+
+    /**
+     * e^y 2^64 for y in [-105.2, 0] (an exp that needs no clamps): Cephes' reduction and polynomial
+     * as {@link #expPoly}, and 2^(n+64) built from the rounding sum's low bits, so it stays normal
+     * down to n = -152; the caller's other factor carries the 2^-64, and a subnormal result is
+     * rounded once, in the final product.
+     */
+    private static FloatVector expTimes2p64(FloatVector y) {
+        FloatVector fx = y.fma(V_LOG2E, V_MAGIC);
+        FloatVector n = fx.sub(V_MAGIC);
+        FloatVector r = n.fma(V_NEG_LN2_HI, y); // n * LN2_HI is exact (LN2_HI has 9 bits)
+        r = n.fma(V_NEG_LN2_LO, r);
+        FloatVector p = r.fma(V_P0, V_P1).fma(r, V_P2).fma(r, V_P3).fma(r, V_P4).fma(r, V_P5);
+        p = p.fma(r.mul(r), r).add(ONE);
+        // fx's bits are MAGIC_BITS + n and MAGIC_BITS has nine low zero bits: the shift drops them
+        return p.mul(fx.reinterpretAsInts().add(I_BIAS_64).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+    }
+
+    /** e^(-a^2/2) 2^64 with a^2/2's rounding error folded in (1 + c ~ e^c), for a = cappedAbs(x). */
+    private static FloatVector gaussTimes2p64(FloatVector a) {
+        FloatVector negHalfA = a.mul(NEG_HALF);
+        FloatVector y = a.mul(negHalfA); // -a^2/2 rounded: the exp argument
+        FloatVector c = a.fma(negHalfA, y.neg()); // -a^2/2 - y, exact
+        FloatVector e = expTimes2p64(y);
+        return e.fma(c, e);
+    }
+
+    /** Per lane: {@code ifNegative} where x's sign bit is set (-0 and negative NaN included), else {@code otherwise}; bit operations, no mask. */
+    private static FloatVector selectBySign(FloatVector x, FloatVector ifNegative, FloatVector otherwise) {
+        IntVector sign = x.reinterpretAsInts().lanewise(VectorOperators.ASHR, 31);
+        IntVector other = otherwise.reinterpretAsInts();
+        return other.lanewise(VectorOperators.XOR, ifNegative.reinterpretAsInts().lanewise(VectorOperators.XOR, other).and(sign)).reinterpretAsFloats();
+    }
+
+    /** x Phi(x). gelu(+inf) = +inf, gelu(-inf) = NaN (-inf * 0, as libtorch and the reference). */
+    static FloatVector gelu(FloatVector x) {
+        FloatVector a = cappedAbs(x);
+        FloatVector lowerTail = gaussTimes2p64(a).mul(scaledErfcx(a)); // Phi(-a)
+        return x.mul(selectBySign(x, lowerTail, ONE.sub(lowerTail)));
+    }
+
+    /** Phi(x) + x phi(x), one exp for both; NaN at +-inf (inf * 0, as the reference). */
+    static FloatVector geluGrad(FloatVector x) {
+        FloatVector a = cappedAbs(x);
+        FloatVector gauss = gaussTimes2p64(a);
+        FloatVector lowerTail = gauss.mul(scaledErfcx(a));
+        return x.fma(gauss.mul(PDF_SCALE), selectBySign(x, lowerTail, ONE.sub(lowerTail)));
     }
 
     /** 0.5 x (1 + tanh(u)) = x / (1 + e^-2u), u = sqrt(2/pi)(x + 0.044715 x^3). */

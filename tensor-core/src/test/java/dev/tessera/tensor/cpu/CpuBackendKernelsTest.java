@@ -168,6 +168,51 @@ class CpuBackendKernelsTest {
         assertTrue(nearZero < 5e-7, "GELU near 0: " + nearZero);
     }
 
+    /** Largest relative error of op's derivative (unaryBackward with g = 1) over [lo, hi]; below tinyBelow absolute. */
+    private static double maxRelDerivativeError(UnaryOp op, double lo, double hi, int n, double tinyBelow) {
+        float[] x = new float[n], ones = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) (lo + (hi - lo) * i / (n - 1));
+            ones[i] = 1;
+        }
+        float[] d = values(B.unaryBackward(op, f32(x, n), f32(ones, n), 0));
+        double worst = 0;
+        for (int i = 0; i < n; i++) {
+            double ref = ReferenceBackend.unaryDerivative(op, x[i], 0);
+            double err = Math.abs(d[i] - ref);
+            if (Math.abs(ref) < tinyBelow) assertTrue(err <= tinyBelow, op + "'(" + x[i] + ") = " + d[i] + ", expected " + ref);
+            else worst = Math.max(worst, err / Math.abs(ref));
+        }
+        return worst;
+    }
+
+    @Test
+    void exactGeluDerivativeKeepsRelativeAccuracyInTheLeftTail() {
+        // Phi + x phi from one exp: the left tail (Phi ~ |x| phi / x^2, no cancellation below -2)
+        // keeps relative accuracy down to where the result is subnormal
+        double tail = maxRelDerivativeError(UnaryOp.GELU, -13, -2, 80_001, 1e-37);
+        assertTrue(tail < 5e-7, "GELU' on [-13, -2]: " + tail);
+        double right = maxRelDerivativeError(UnaryOp.GELU, 0, 20, 80_001, 0);
+        assertTrue(right < 5e-7, "GELU' on [0, 20]: " + right);
+    }
+
+    @Test
+    void exactGeluDerivativeOfInfinitiesAndNaNMatchesTheReference() {
+        // Phi(x) + x phi(x): NaN at +-inf (inf * 0, as the reference and libtorch), 1 and 0 far out
+        float[] specials = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN, -0f, 40f, -40f, 1e-30f, -1e-30f};
+        float[] x = new float[24], ones = new float[24];
+        for (int i = 8; i < 16; i++) x[i] = i * 0.25f - 2;
+        System.arraycopy(specials, 0, x, 0, 8);
+        System.arraycopy(specials, 0, x, 16, 8);
+        java.util.Arrays.fill(ones, 1f);
+        float[] d = values(B.unaryBackward(UnaryOp.GELU, f32(x, 24), f32(ones, 24), 0));
+        for (int i = 0; i < 24; i++) {
+            double want = ReferenceBackend.unaryDerivative(UnaryOp.GELU, x[i], 0);
+            if (Double.isNaN(want)) assertTrue(Float.isNaN(d[i]), "GELU'(" + x[i] + ") = " + d[i] + ", want NaN");
+            else assertRelClose("GELU'(" + x[i] + ")", want, d[i], 1e-6, 1e-37);
+        }
+    }
+
     @Test
     void geluOfInfinitiesAndNaNMatchesTheReference() {
         // Specials at vector positions (0-7) and in the scalar tail (16-23) of a 24-element array:
