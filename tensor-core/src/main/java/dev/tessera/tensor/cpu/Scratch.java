@@ -7,11 +7,14 @@ package dev.tessera.tensor.cpu;
  */
 final class Scratch {
     private static final int KEEP_LIMIT = 1 << 20;
-    private static final ThreadLocal<float[][]> FLOATS = ThreadLocal.withInitial(() -> new float[2][]);
+    private static final ThreadLocal<float[][]> FLOATS = ThreadLocal.withInitial(() -> new float[3][]);
 
     private Scratch() {}
 
-    /** A float buffer of at least n elements; slot 0 or 1 gives two independent buffers. */
+    /**
+     * A float buffer of at least n elements; slots 0 and 1 give two independent buffers for callers
+     * of kernels, slot 2 is used inside kernels (exact GELU's chunk buffer) and by nothing else.
+     */
     static float[] floats(int n, int slot) {
         if (n > KEEP_LIMIT) return new float[n];
         float[][] bufs = FLOATS.get();

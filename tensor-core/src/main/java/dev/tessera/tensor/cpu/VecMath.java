@@ -190,7 +190,7 @@ final class VecMath {
             R6 = bc(-0.4878976047039032f * GELU_SCALE), R7 = bc(0.2849110960960388f * GELU_SCALE),
             R8 = bc(-0.059137698262929916f * GELU_SCALE),
             PDF_SCALE = bc((float) (0.39894228040143267794 * 0x1p-64)), V_NEG_LN2_HI = bc(-LN2_HI);
-    private static final IntVector ABS_BITS = ibc(0x7FFFFFFF), GELU_CAP_BITS = ibc(Float.floatToIntBits(14.5f)), I_BIAS_64 = ibc(127 + 64);
+    private static final IntVector ABS_BITS = ibc(0x7FFFFFFF), I_NEG_ONE = ibc(Float.floatToIntBits(-1f)), GELU_CAP_BITS = ibc(Float.floatToIntBits(14.5f)), I_BIAS_64 = ibc(127 + 64);
 
     /**
      * min(|x|, 14.5) as an integer min on the bit patterns (non-negative floats order like their
@@ -227,8 +227,16 @@ final class VecMath {
         return p.mul(fx.reinterpretAsInts().add(I_BIAS_64).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
     }
 
-    /** e^(-a^2/2) 2^64 with a^2/2's rounding error folded in (1 + c ~ e^c), for a = cappedAbs(x). */
-    private static FloatVector gaussTimes2p64(FloatVector a) {
+    /**
+     * e^(-x^2/2) 2^64 for |x| capped at 14.5, with x^2/2's rounding error folded in (1 + c ~ e^c).
+     * The first half of exact GELU and its derivative: callers store it and finish with
+     * {@link #geluFromGauss} / {@link #geluGradFromGauss} in a second loop over the same
+     * L1-resident chunk. As one loop the kernel is so large that C2 sometimes stops inlining
+     * (NodeCountInliningCutoff, depending on what else the JVM has compiled) and boxes every vector:
+     * 10x slower, seen in benchmark runs.
+     */
+    static FloatVector gaussTimes2p64(FloatVector x) {
+        FloatVector a = cappedAbs(x);
         FloatVector negHalfA = a.mul(NEG_HALF);
         FloatVector y = a.mul(negHalfA); // -a^2/2 rounded: the exp argument
         FloatVector c = a.fma(negHalfA, y.neg()); // -a^2/2 - y, exact
@@ -236,26 +244,25 @@ final class VecMath {
         return e.fma(c, e);
     }
 
-    /** Per lane: {@code ifNegative} where x's sign bit is set (-0 and negative NaN included), else {@code otherwise}; bit operations, no mask. */
-    private static FloatVector selectBySign(FloatVector x, FloatVector ifNegative, FloatVector otherwise) {
-        IntVector sign = x.reinterpretAsInts().lanewise(VectorOperators.ASHR, 31);
-        IntVector other = otherwise.reinterpretAsInts();
-        return other.lanewise(VectorOperators.XOR, ifNegative.reinterpretAsInts().lanewise(VectorOperators.XOR, other).and(sign)).reinterpretAsFloats();
+    /**
+     * Phi(x) from Phi(-|x|): {@code lowerTail} where x's sign bit is set (-0 and negative NaN
+     * included), 1 - lowerTail elsewhere, as s lowerTail + (1 - s)/2 with s = -+1 taken from x's
+     * sign bit (bit operations and two FMAs, no mask).
+     */
+    private static FloatVector phiFromLowerTail(FloatVector x, FloatVector lowerTail) {
+        FloatVector s = x.reinterpretAsInts().and(I_SIGN).lanewise(VectorOperators.XOR, I_NEG_ONE).reinterpretAsFloats();
+        return s.fma(lowerTail, s.fma(NEG_HALF, HALF));
     }
 
-    /** x Phi(x). gelu(+inf) = +inf, gelu(-inf) = NaN (-inf * 0, as libtorch and the reference). */
-    static FloatVector gelu(FloatVector x) {
-        FloatVector a = cappedAbs(x);
-        FloatVector lowerTail = gaussTimes2p64(a).mul(scaledErfcx(a)); // Phi(-a)
-        return x.mul(selectBySign(x, lowerTail, ONE.sub(lowerTail)));
+    /** x Phi(x) given gauss = {@link #gaussTimes2p64}(x). gelu(+inf) = +inf, gelu(-inf) = NaN (-inf * 0, as libtorch and the reference). */
+    static FloatVector geluFromGauss(FloatVector x, FloatVector gauss) {
+        return x.mul(phiFromLowerTail(x, gauss.mul(scaledErfcx(cappedAbs(x)))));
     }
 
-    /** Phi(x) + x phi(x), one exp for both; NaN at +-inf (inf * 0, as the reference). */
-    static FloatVector geluGrad(FloatVector x) {
-        FloatVector a = cappedAbs(x);
-        FloatVector gauss = gaussTimes2p64(a);
-        FloatVector lowerTail = gauss.mul(scaledErfcx(a));
-        return x.fma(gauss.mul(PDF_SCALE), selectBySign(x, lowerTail, ONE.sub(lowerTail)));
+    /** Phi(x) + x phi(x) given gauss = {@link #gaussTimes2p64}(x); NaN at +-inf (inf * 0, as the reference). */
+    static FloatVector geluGradFromGauss(FloatVector x, FloatVector gauss) {
+        FloatVector lowerTail = gauss.mul(scaledErfcx(cappedAbs(x)));
+        return x.fma(gauss.mul(PDF_SCALE), phiFromLowerTail(x, lowerTail));
     }
 
     /** 0.5 x (1 + tanh(u)) = x / (1 + e^-2u), u = sqrt(2/pi)(x + 0.044715 x^3). */
