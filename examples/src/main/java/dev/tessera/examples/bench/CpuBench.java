@@ -101,7 +101,7 @@ public final class CpuBench implements Callable<Integer> {
 
     private static Row rows(String name, int n, int c, String kind, boolean backward) {
         String shape = "(" + n + ", " + c + ")";
-        return new Row(name, shape, 0, false, backward ? "fwdbwd" : kind.equals("gelu") ? "gelu" : kind.startsWith("ce") ? "ce" : "", r -> {
+        return new Row(name, shape, 0, false, backward ? "fwdbwd" : kind.equals("gelu") ? "gelu-tanh" : kind.startsWith("ce") ? "ce" : "", r -> {
             float[] x = randn(r, n * c, kind.startsWith("ce") ? 2 : 1);
             float[] g = backward && !kind.startsWith("ce") ? randn(r, n * c, 1) : null;
             float[] w = randn(r, c, 0.5), b = randn(r, c, 0.5);
@@ -114,11 +114,14 @@ public final class CpuBench implements Callable<Integer> {
                 case "layernorm" -> backward
                         ? new Sides(() -> TesseraOps.layerNormForwardBackward(x, g, n, c, w, b), ref -> ref.layerNormForwardBackward(x, g, n, c, w, b))
                         : new Sides(() -> TesseraOps.layerNorm(x, n, c, w, b), ref -> ref.layerNorm(x, n, c, w, b));
+                // GPT-2's tanh form on both sides (libtorch's through a TorchScript module, see TanhGeluScript)
                 case "gelu" -> backward
-                        ? new Sides(() -> TesseraOps.geluForwardBackward(x, g, n, c), ref -> ref.geluForwardBackward(x, g, n, c))
-                        : new Sides(() -> TesseraOps.gelu(x, n, c), ref -> ref.gelu(x, n, c));
-                // the same function on both sides (libtorch's gelu is the erf form)
-                case "gelu-erf" -> new Sides(() -> TesseraOps.geluErf(x, n, c), ref -> ref.gelu(x, n, c));
+                        ? new Sides(() -> TesseraOps.geluForwardBackward(x, g, n, c), ref -> ref.geluTanhForwardBackward(x, g, n, c))
+                        : new Sides(() -> TesseraOps.gelu(x, n, c), ref -> ref.geluTanh(x, n, c));
+                // the exact form, x Phi(x), on both sides (libtorch's default gelu)
+                case "gelu-erf" -> backward
+                        ? new Sides(() -> TesseraOps.geluErfForwardBackward(x, g, n, c), ref -> ref.geluForwardBackward(x, g, n, c))
+                        : new Sides(() -> TesseraOps.geluErf(x, n, c), ref -> ref.gelu(x, n, c));
                 case "ce" -> backward
                         ? new Sides(() -> TesseraOps.crossEntropyForwardBackward(x, n, c, targets), ref -> ref.crossEntropyForwardBackward(x, n, c, targets))
                         : new Sides(() -> TesseraOps.crossEntropy(x, n, c, targets), ref -> ref.crossEntropy(x, n, c, targets));
@@ -179,6 +182,7 @@ public final class CpuBench implements Callable<Integer> {
         rows.add(rows("gelu", t, c, "gelu", false));
         rows.add(rows("gelu fwd+bwd", t, c, "gelu", true));
         rows.add(rows("gelu erf", t, c, "gelu-erf", false));
+        rows.add(rows("gelu erf fwd+bwd", t, c, "gelu-erf", true));
         rows.add(rows("cross entropy", t, c, "ce", false));
         rows.add(rows("cross entropy fwd+bwd", t, c, "ce", true));
         rows.add(rows("softmax vocab", t, vocab, "softmax", false));
@@ -331,7 +335,7 @@ public final class CpuBench implements Callable<Integer> {
                 res.ratioQ1 = paired[(n - 1) / 4];
                 res.ratioQ3 = paired[n - 1 - (n - 1) / 4];
             }
-            if (tess != null && torch != null && row.noteKind().isEmpty()) {
+            if (tess != null && torch != null && (row.noteKind().isEmpty() || row.noteKind().equals("gelu-tanh"))) {
                 try {
                     res.relErr = relativeError(tess.output(), torch.output());
                 } catch (Throwable e) {

@@ -28,6 +28,12 @@ public interface ReferenceOps extends AutoCloseable {
 
     BenchOp geluForwardBackward(float[] x, float[] g, int rows, int cols);
 
+    /** GELU's tanh approximation (GPT-2's), 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+    BenchOp geluTanh(float[] x, int rows, int cols);
+
+    /** The tanh approximation forward, then backward with output gradient g, through autograd. */
+    BenchOp geluTanhForwardBackward(float[] x, float[] g, int rows, int cols);
+
     /** Per-row cross entropy (no reduction) of logits [rows, cols] against targets. */
     BenchOp crossEntropy(float[] logits, int rows, int cols, int[] targets);
 
@@ -46,7 +52,7 @@ public interface ReferenceOps extends AutoCloseable {
     /** Sets the reference's intra-op thread count (for the thread-scaling table). */
     void setThreads(int threads);
 
-    /** What the reference runs for a row kind when it is not the same algorithm (e.g. GELU's erf form). */
+    /** What the reference runs for a row kind, where that needs saying (autograd, a composition of ops, ...). */
     default String note(String kind) { return ""; }
 
     @Override

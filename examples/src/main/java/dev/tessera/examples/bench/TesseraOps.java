@@ -104,6 +104,14 @@ final class TesseraOps {
         });
     }
 
+    static BenchOp geluErfForwardBackward(float[] x, float[] g, int rows, int cols) {
+        NDArray xa = arr(x, rows, cols), ga = arr(g, rows, cols);
+        return op(() -> {
+            xa.gelu().close();
+            return xa.unaryBackward(UnaryOp.GELU, ga, 0);
+        });
+    }
+
     static BenchOp crossEntropy(float[] logits, int rows, int cols, int[] targets) {
         NDArray xa = arr(logits, rows, cols), t = NDArray.fromArray(targets, rows);
         return op(() -> {

@@ -3,13 +3,18 @@ package dev.tessera.examples.bench;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.norm.LayerNorm;
 import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import java.io.ByteArrayInputStream;
 import java.nio.file.Path;
 import java.util.function.Supplier;
 
@@ -23,6 +28,7 @@ public final class TorchReference implements ReferenceOps {
     private final Engine engine;
     private final NDManager base;
     private final int threads;
+    private PtSymbolBlock tanhGelu; // loaded on first use (see TanhGeluScript)
 
     /**
      * Sets DJL's offline and cache properties and the libtorch thread counts, then loads the
@@ -143,6 +149,36 @@ public final class TorchReference implements ReferenceOps {
         }, xa, ga);
     }
 
+    /** libtorch's gelu(x, approximate="tanh") through a TorchScript module built in memory. */
+    private NDArray tanhGelu(NDArray x, boolean training) {
+        if (tanhGelu == null) {
+            try {
+                tanhGelu = JniUtils.loadModule((PtNDManager) base, new ByteArrayInputStream(TanhGeluScript.archive()), true, false);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("libtorch could not load the tanh-GELU TorchScript module", e);
+            }
+        }
+        return tanhGelu.forward(new ParameterStore(base, false), new NDList(x), training).singletonOrThrow();
+    }
+
+    @Override
+    public BenchOp geluTanh(float[] x, int rows, int cols) {
+        NDArray xa = array(x, rows, cols);
+        return op(() -> tanhGelu(xa, false), xa);
+    }
+
+    @Override
+    public BenchOp geluTanhForwardBackward(float[] x, float[] g, int rows, int cols) {
+        NDArray xa = array(x, rows, cols), ga = array(g, rows, cols);
+        xa.setRequiresGradient(true);
+        return op(() -> {
+            try (GradientCollector gc = engine.newGradientCollector()) {
+                gc.backward(tanhGelu(xa, true).mul(ga));
+            }
+            return null;
+        }, xa, ga);
+    }
+
     private NDArray targets(int[] targets) {
         long[] t = new long[targets.length];
         for (int i = 0; i < t.length; i++) t[i] = targets[i];
@@ -197,7 +233,7 @@ public final class TorchReference implements ReferenceOps {
         for (NDArray p : new NDArray[] {xa, w1a, b1a, w2a, b2a}) p.setRequiresGradient(true);
         return op(() -> {
             try (GradientCollector gc = engine.newGradientCollector()) {
-                NDArray h = Activation.gelu(xa.matMul(w1a).add(b1a));
+                NDArray h = tanhGelu(xa.matMul(w1a).add(b1a), true); // GPT-2's GELU, as Tessera's side
                 gc.backward(h.matMul(w2a).add(b2a).mul(ga).sum());
             }
             return null;
@@ -207,7 +243,7 @@ public final class TorchReference implements ReferenceOps {
     @Override
     public String note(String kind) {
         return switch (kind) {
-            case "gelu" -> "torch gelu is the erf form (DJL has no tanh option)";
+            case "gelu-tanh" -> "torch: gelu(approximate='tanh') in a TorchScript module";
             case "fwdbwd" -> "torch: autograd, backward of sum(y * g)";
             case "ce" -> "torch: log_softmax + gather";
             case "adamw" -> "torch: DJL adamUpdate (adamw) per buffer";
@@ -217,6 +253,7 @@ public final class TorchReference implements ReferenceOps {
 
     @Override
     public void close() {
+        if (tanhGelu != null) tanhGelu.close();
         base.close();
     }
 }
