@@ -395,6 +395,38 @@ public final class CpuBench implements Callable<Integer> {
     }
 
     /** max |t - r| / max |r| over the outputs, or NaN when not comparable. */
+    /**
+     * The exact GELU rows compare two kernels of different accuracy: prints each side's largest
+     * relative error against x Phi(x) in double precision over intervals of the left tail.
+     */
+    static void printExactGeluAccuracy(ReferenceOps ref) {
+        System.out.println();
+        System.out.println("exact GELU, largest relative error against x Phi(x) in double precision (100,000 points per interval):");
+        double[][] intervals = {{-1, 1}, {-3, -1}, {-5, -3}, {-8, -5}, {-13, -8}};
+        for (double[] iv : intervals) {
+            int n = 100_000;
+            float[] x = new float[n];
+            for (int i = 0; i < n; i++) x[i] = (float) (iv[0] + (iv[1] - iv[0]) * i / (n - 1));
+            double tessera = maxRelativeToExactGelu(x, TesseraOps.geluErf(x, 1, n));
+            double torch = maxRelativeToExactGelu(x, ref.gelu(x, 1, n));
+            System.out.printf(Locale.ROOT, "  x in [%.0f, %.0f]: Tessera %.1e, libtorch %.1e%n", iv[0], iv[1], tessera, torch);
+        }
+    }
+
+    private static double maxRelativeToExactGelu(float[] x, BenchOp op) {
+        try {
+            float[] y = op.output();
+            double worst = 0;
+            for (int i = 0; i < x.length; i++) {
+                double want = x[i] * dev.tessera.tensor.SpecialFunctions.normalCdf(x[i]);
+                if (want != 0) worst = Math.max(worst, Math.abs(y[i] - want) / Math.abs(want));
+            }
+            return worst;
+        } finally {
+            op.close();
+        }
+    }
+
     static double relativeError(float[] t, float[] r) {
         if (t == null || r == null || t.length != r.length) return Double.NaN;
         double maxDiff = 0, maxRef = 0;
@@ -582,6 +614,7 @@ public final class CpuBench implements Callable<Integer> {
                     + " %peak is against the start probe. rel err: max|T - torch| / max|torch| where both compute the same function.");
             System.out.println("Tessera closes each output once used (libtorch frees its tensors), so kernels reuse recycled arrays: "
                     + dev.tessera.tensor.CpuArrayPool.report());
+            if (ref != null && rows.stream().anyMatch(r -> r.name().equals("gelu erf"))) printExactGeluAccuracy(ref);
         } finally {
             if (ref != null) ref.close();
         }
