@@ -156,16 +156,18 @@ final class UnaryKernels {
     }
 
     private static void gelu(float[] a, int ao, float[] o, int oo, int n) {
+        int up = n - n % L;
         float[] gauss = Scratch.floats(GELU_CHUNK, 2); // not o: o may be a (in place)
         try {
-            for (int chunk = 0; chunk < n; chunk += GELU_CHUNK) {
-                int len = Math.min(n - chunk, GELU_CHUNK);
+            for (int chunk = 0; chunk < up; chunk += GELU_CHUNK) {
+                int len = Math.min(up - chunk, GELU_CHUNK);
                 geluGaussLoop.invokeExact(a, ao + chunk, gauss, len);
                 geluLoop.invokeExact(a, ao + chunk, gauss, o, oo + chunk, len);
             }
         } catch (Throwable e) {
             throw unchecked(e);
         }
+        for (int i = up; i < n; i++) o[oo + i] = (float) (a[ao + i] * VecMath.phi(a[ao + i]));
     }
 
     /** gauss[j] = e^(-x^2/2) 2^64 for x = a[ao + j], j < len (a multiple of L). */
