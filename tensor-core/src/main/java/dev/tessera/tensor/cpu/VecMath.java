@@ -201,13 +201,10 @@ final class VecMath {
         return x.reinterpretAsInts().and(ABS_BITS).min(GELU_CAP_BITS).reinterpretAsFloats();
     }
 
-    /** t R(t) 2^-65 ~ erfcx(a / sqrt 2) 2^-66, t = 1/(1 + q a); R in Estrin's form (shorter chain than Horner's, 10% faster). */
+    /** t R(t) 2^-65 ~ erfcx(a / sqrt 2) 2^-66, t = 1/(1 + q a); R by Horner's rule (Estrin's form: 5% faster, 4.7e-7 instead of 3.5e-7 worst relative error). */
     private static FloatVector scaledErfcx(FloatVector a) {
         FloatVector t = ONE.div(a.fma(Q, ONE));
-        FloatVector t2 = t.mul(t), t4 = t2.mul(t2);
-        FloatVector low = t2.fma(t.fma(R3, R2), t.fma(R1, R0));
-        FloatVector high = t2.fma(t.fma(R7, R6), t.fma(R5, R4));
-        return t4.fma(t4.fma(R8, high), low).mul(t);
+        return t.fma(R8, R7).fma(t, R6).fma(t, R5).fma(t, R4).fma(t, R3).fma(t, R2).fma(t, R1).fma(t, R0).mul(t);
     }
 
     /**

@@ -158,7 +158,7 @@ class CpuBackendKernelsTest {
         double core = maxRelError(UnaryOp.GELU, -5, 20, 250_001, 0);
         assertTrue(core < 5e-7, "GELU on [-5, 20]: " + core);
         double tail = maxRelError(UnaryOp.GELU, -13, -5, 80_001, 1e-37);
-        assertTrue(tail < 3e-5, "GELU on [-13, -5]: " + tail);
+        assertTrue(tail < 5e-7, "GELU on [-13, -5]: " + tail);
         // tanh-GELU forms its exponent 2u ~ x^3 in float: relative error grows like |2u| 2^-24 on the left
         double tanhRight = maxRelError(UnaryOp.GELU_TANH, -0.5, 20, 200_001, 0);
         assertTrue(tanhRight < 3e-7, "tanh-GELU on [-0.5, 20]: " + tanhRight);
