@@ -127,7 +127,7 @@ final class UnaryKernels {
     // ---- exact GELU: two loops per L1-sized chunk -------------------------------------------
     // As one loop the kernel has so many Vector API calls that C2 sometimes (depending on what
     // else the JVM has compiled) stops inlining them at its node budget (NodeCountInliningCutoff)
-    // and leaves the rest as calls on boxed vectors: 5-10x slower, seen in benchmark runs. So the
+    // and leaves the rest as calls on boxed vectors: 5-12x slower, seen in benchmark runs. So the
     // exp (e^(-x^2/2), VecMath.gaussTimes2p64) runs in one loop into a scratch chunk and the rest
     // in a second loop, each called through a method handle held in a non-final field: C2 cannot
     // inline through a handle it does not know at compile time, so each loop is compiled on its
