@@ -82,6 +82,16 @@ public final class TorchReference implements ReferenceOps {
         };
     }
 
+    /** A prepared forward-and-backward op: each run records {@code loss} under a gradient collector and backpropagates it. */
+    private BenchOp backward(Supplier<NDArray> loss, NDArray... inputs) {
+        return op(() -> {
+            try (GradientCollector gc = engine.newGradientCollector()) {
+                gc.backward(loss.get());
+            }
+            return null;
+        }, inputs);
+    }
+
     @Override
     public BenchOp matmul(float[] a, int m, int k, boolean aTransposed, float[] b, int n, boolean bTransposed) {
         NDArray aStored = aTransposed ? array(a, k, m) : array(a, m, k);
@@ -103,12 +113,7 @@ public final class TorchReference implements ReferenceOps {
     public BenchOp softmaxForwardBackward(float[] x, float[] g, int rows, int cols) {
         NDArray xa = array(x, rows, cols), ga = array(g, rows, cols);
         xa.setRequiresGradient(true);
-        return op(() -> {
-            try (GradientCollector gc = engine.newGradientCollector()) {
-                gc.backward(xa.softmax(-1).mul(ga));
-            }
-            return null;
-        }, xa, ga);
+        return backward(() -> xa.softmax(-1).mul(ga), xa, ga);
     }
 
     @Override
@@ -123,12 +128,7 @@ public final class TorchReference implements ReferenceOps {
         xa.setRequiresGradient(true);
         w.setRequiresGradient(true);
         b.setRequiresGradient(true);
-        return op(() -> {
-            try (GradientCollector gc = engine.newGradientCollector()) {
-                gc.backward(LayerNorm.layerNorm(xa, new Shape(cols), w, b, 1e-5f).singletonOrThrow().mul(ga));
-            }
-            return null;
-        }, xa, ga, w, b);
+        return backward(() -> LayerNorm.layerNorm(xa, new Shape(cols), w, b, 1e-5f).singletonOrThrow().mul(ga), xa, ga, w, b);
     }
 
     @Override
@@ -141,12 +141,7 @@ public final class TorchReference implements ReferenceOps {
     public BenchOp geluForwardBackward(float[] x, float[] g, int rows, int cols) {
         NDArray xa = array(x, rows, cols), ga = array(g, rows, cols);
         xa.setRequiresGradient(true);
-        return op(() -> {
-            try (GradientCollector gc = engine.newGradientCollector()) {
-                gc.backward(Activation.gelu(xa).mul(ga));
-            }
-            return null;
-        }, xa, ga);
+        return backward(() -> Activation.gelu(xa).mul(ga), xa, ga);
     }
 
     /** libtorch's gelu(x, approximate="tanh") through a TorchScript module built in memory. */
@@ -171,12 +166,7 @@ public final class TorchReference implements ReferenceOps {
     public BenchOp geluTanhForwardBackward(float[] x, float[] g, int rows, int cols) {
         NDArray xa = array(x, rows, cols), ga = array(g, rows, cols);
         xa.setRequiresGradient(true);
-        return op(() -> {
-            try (GradientCollector gc = engine.newGradientCollector()) {
-                gc.backward(tanhGelu(xa, true).mul(ga));
-            }
-            return null;
-        }, xa, ga);
+        return backward(() -> tanhGelu(xa, true).mul(ga), xa, ga);
     }
 
     private NDArray targets(int[] targets) {
@@ -195,12 +185,7 @@ public final class TorchReference implements ReferenceOps {
     public BenchOp crossEntropyForwardBackward(float[] logits, int rows, int cols, int[] targets) {
         NDArray xa = array(logits, rows, cols), t = targets(targets);
         xa.setRequiresGradient(true);
-        return op(() -> {
-            try (GradientCollector gc = engine.newGradientCollector()) {
-                gc.backward(xa.logSoftmax(-1).gather(t, 1).neg().mean());
-            }
-            return null;
-        }, xa, t);
+        return backward(() -> xa.logSoftmax(-1).gather(t, 1).neg().mean(), xa, t);
     }
 
     @Override
@@ -231,12 +216,9 @@ public final class TorchReference implements ReferenceOps {
         NDArray xa = array(x, rows, in), w1a = array(w1, in, hidden), b1a = array(b1, hidden), w2a = array(w2, hidden, in),
                 b2a = array(b2, in), ga = array(g, rows, in);
         for (NDArray p : new NDArray[] {xa, w1a, b1a, w2a, b2a}) p.setRequiresGradient(true);
-        return op(() -> {
-            try (GradientCollector gc = engine.newGradientCollector()) {
-                NDArray h = tanhGelu(xa.matMul(w1a).add(b1a), true); // GPT-2's GELU, as Tessera's side
-                gc.backward(h.matMul(w2a).add(b2a).mul(ga).sum());
-            }
-            return null;
+        return backward(() -> {
+            NDArray h = tanhGelu(xa.matMul(w1a).add(b1a), true); // GPT-2's GELU, as Tessera's side
+            return h.matMul(w2a).add(b2a).mul(ga).sum();
         }, xa, w1a, b1a, w2a, b2a, ga);
     }
 
