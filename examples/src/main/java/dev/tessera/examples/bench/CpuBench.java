@@ -394,7 +394,6 @@ public final class CpuBench implements Callable<Integer> {
         else ref.setThreads(n);
     }
 
-    /** max |t - r| / max |r| over the outputs, or NaN when not comparable. */
     /**
      * The exact GELU rows compare two kernels of different accuracy: prints each side's largest
      * relative error against x Phi(x) in double precision over intervals of the left tail.
@@ -427,6 +426,7 @@ public final class CpuBench implements Callable<Integer> {
         }
     }
 
+    /** max |t - r| / max |r| over the outputs, or NaN when not comparable. */
     static double relativeError(float[] t, float[] r) {
         if (t == null || r == null || t.length != r.length) return Double.NaN;
         double maxDiff = 0, maxRef = 0;
