@@ -54,7 +54,7 @@ final class VecMath {
 
     private static IntVector ibc(int v) { return IntVector.broadcast(I, v); }
 
-    static final FloatVector ONE = bc(1f), HALF = bc(0.5f), NEG_TWO = bc(-2f), NEG_HALF = bc(-0.5f);
+    static final FloatVector ONE = bc(1f), HALF = bc(0.5f), NEG_TWO = bc(-2f);
     private static final FloatVector EXP_LO = bc(-104f), EXP_HI = bc(89f), V_LOG2E = bc(LOG2E), V_MAGIC = bc(MAGIC),
             V_LN2_HI = bc(LN2_HI), V_NEG_LN2_LO = bc(-LN2_LO),
             V_P0 = bc(P0), V_P1 = bc(P1), V_P2 = bc(P2), V_P3 = bc(P3), V_P4 = bc(P4), V_P5 = bc(P5);
