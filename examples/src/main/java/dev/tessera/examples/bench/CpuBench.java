@@ -125,6 +125,7 @@ public final class CpuBench implements Callable<Integer> {
                 case "ce" -> backward
                         ? new Sides(() -> TesseraOps.crossEntropyForwardBackward(x, n, c, targets), ref -> ref.crossEntropyForwardBackward(x, n, c, targets))
                         : new Sides(() -> TesseraOps.crossEntropy(x, n, c, targets), ref -> ref.crossEntropy(x, n, c, targets));
+                case "neg" -> new Sides(() -> TesseraOps.neg(x, n, c), ref -> ref.neg(x, n, c));
                 default -> throw new IllegalArgumentException("unknown row kind " + kind);
             };
         });
@@ -179,6 +180,8 @@ public final class CpuBench implements Callable<Integer> {
         rows.add(rows("softmax fwd+bwd", t, c, "softmax", true));
         rows.add(rows("layernorm", t, c, "layernorm", false));
         rows.add(rows("layernorm fwd+bwd", t, c, "layernorm", true));
+        // reads and writes what each GELU row does, with no arithmetic: the memory-bound floor
+        rows.add(rows("neg (memory-bound)", t, c, "neg", false));
         rows.add(rows("gelu", t, c, "gelu", false));
         rows.add(rows("gelu fwd+bwd", t, c, "gelu", true));
         rows.add(rows("gelu erf", t, c, "gelu-erf", false));

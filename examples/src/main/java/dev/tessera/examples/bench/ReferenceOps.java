@@ -24,6 +24,9 @@ public interface ReferenceOps extends AutoCloseable {
 
     BenchOp layerNormForwardBackward(float[] x, float[] g, int rows, int cols, float[] weight, float[] bias);
 
+    /** -x: an elementwise op with no arithmetic to speak of, the memory-bound floor for the GELU rows. */
+    BenchOp neg(float[] x, int rows, int cols);
+
     BenchOp gelu(float[] x, int rows, int cols);
 
     BenchOp geluForwardBackward(float[] x, float[] g, int rows, int cols);

@@ -90,6 +90,11 @@ final class TesseraOps {
         return op(xa::geluTanh);
     }
 
+    static BenchOp neg(float[] x, int rows, int cols) {
+        NDArray xa = arr(x, rows, cols);
+        return op(xa::neg);
+    }
+
     /** The exact (erf) GELU, x Phi(x): what libtorch's gelu computes. */
     static BenchOp geluErf(float[] x, int rows, int cols) {
         NDArray xa = arr(x, rows, cols);

@@ -132,6 +132,12 @@ public final class TorchReference implements ReferenceOps {
     }
 
     @Override
+    public BenchOp neg(float[] x, int rows, int cols) {
+        NDArray xa = array(x, rows, cols);
+        return op(xa::neg, xa);
+    }
+
+    @Override
     public BenchOp gelu(float[] x, int rows, int cols) {
         NDArray xa = array(x, rows, cols);
         return op(() -> Activation.gelu(xa), xa);
