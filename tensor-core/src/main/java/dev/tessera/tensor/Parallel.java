@@ -1,8 +1,9 @@
 package dev.tessera.tensor;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntConsumer;
 
 /**
@@ -11,10 +12,22 @@ import java.util.function.IntConsumer;
  * with {@link #setThreads(int)}.
  *
  * <p>Work is handed out from a shared counter rather than split statically, so a slow core does
- * not hold the others back. Calls made from inside a pool thread run serially (no nested fan-out).
+ * not hold the others back. Calls made from inside a pool thread, or from inside a task the
+ * calling thread runs, run serially (no nested fan-out). Calls from several threads at once take
+ * turns.
+ *
+ * <p>Between jobs the pool threads spin for a while ({@code TESSERA_SPIN_MICROS} or system
+ * property {@code tessera.spin.micros}, default {@value #DEFAULT_SPIN_MICROS} microseconds) before
+ * they park, as OpenMP runtimes do: waking a parked thread took 10-35 us on the development
+ * machine (a VM), longer than many kernels' whole parallel phase, so back-to-back kernels and the
+ * phases of one kernel (the GEMM's packing and tiles) lost their second thread. Set it to 0 to
+ * park at once (for machines shared with other busy processes).
  */
 public final class Parallel {
-    private static volatile ForkJoinPool pool;
+    static final int DEFAULT_SPIN_MICROS = 1000;
+    private static final long SPIN_NANOS = parseSpinMicros() * 1000L;
+
+    private static volatile Pool pool;
     private static volatile int threads = initialThreads();
 
     private Parallel() {}
@@ -33,32 +46,42 @@ public final class Parallel {
         return Math.max(1, Runtime.getRuntime().availableProcessors());
     }
 
+    private static long parseSpinMicros() {
+        String s = System.getProperty("tessera.spin.micros", System.getenv("TESSERA_SPIN_MICROS"));
+        if (s == null || s.isBlank()) return DEFAULT_SPIN_MICROS;
+        try {
+            long v = Long.parseLong(s.trim());
+            if (v >= 0) return v;
+        } catch (NumberFormatException ignored) {
+            // fall through to the error below
+        }
+        throw new IllegalArgumentException("TESSERA_SPIN_MICROS must be a non-negative integer (microseconds), got '" + s + "'");
+    }
+
     /** Number of threads kernels use (including the calling thread). */
     public static int threads() { return threads; }
+
+    /** How long pool threads spin for new work before they park, in microseconds. */
+    public static long spinMicros() { return SPIN_NANOS / 1000; }
 
     /** Sets the number of threads kernels use; takes effect for the next kernel. */
     public static synchronized void setThreads(int n) {
         if (n < 1) throw new IllegalArgumentException("thread count must be >= 1, got " + n);
         if (n != threads) {
-            ForkJoinPool old = pool;
+            Pool old = pool;
             pool = null;
             threads = n;
             if (old != null) old.shutdown();
         }
     }
 
-    private static ForkJoinPool pool() {
-        ForkJoinPool p = pool;
+    private static Pool pool() {
+        Pool p = pool;
         if (p == null) {
             synchronized (Parallel.class) {
                 p = pool;
                 if (p == null) {
-                    p = new ForkJoinPool(Math.max(1, threads - 1), fj -> {
-                        var t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(fj);
-                        t.setName("tessera-worker-" + t.getPoolIndex());
-                        t.setDaemon(true);
-                        return t;
-                    }, null, false);
+                    p = new Pool(Math.max(1, threads - 1));
                     pool = p;
                 }
             }
@@ -68,36 +91,34 @@ public final class Parallel {
 
     /**
      * Runs body(i) for every i in [0, tasks) on up to {@link #threads()} threads, the caller
-     * included, and returns when all are done. Exceptions from any task are rethrown.
+     * included, and returns when all are done. The first exception from any task is rethrown
+     * (tasks not yet started are then skipped).
      */
     public static void forEach(int tasks, IntConsumer body) {
         int n = Math.min(threads, tasks);
-        if (n <= 1 || ForkJoinTask.inForkJoinPool()) {
+        if (n <= 1 || Thread.currentThread() instanceof Worker) {
             for (int i = 0; i < tasks; i++) body.accept(i);
             return;
         }
-        AtomicInteger next = new AtomicInteger();
-        Runnable worker = () -> {
-            for (int i; (i = next.getAndIncrement()) < tasks; ) body.accept(i);
-        };
-        ForkJoinPool p = pool();
-        ForkJoinTask<?>[] helpers = new ForkJoinTask<?>[n - 1];
-        for (int h = 0; h < helpers.length; h++) helpers[h] = p.submit(worker);
-        RuntimeException failure = null;
+        Pool p = pool();
+        if (p.lock.isHeldByCurrentThread()) { // called from a task this thread runs
+            for (int i = 0; i < tasks; i++) body.accept(i);
+            return;
+        }
+        p.lock.lock();
         try {
-            worker.run();
-        } catch (RuntimeException | Error e) {
-            next.set(tasks); // stop handing out work
-            failure = e instanceof RuntimeException re ? re : new RuntimeException(e);
+            Job job = new Job(tasks, body, n - 1);
+            p.publish(job);
+            job.work();
+            job.awaitHelpers();
+            Throwable failure = job.failure.get();
+            if (failure instanceof RuntimeException e) throw e;
+            if (failure instanceof Error e) throw e;
+            if (failure != null) throw new IllegalStateException(failure);
+        } finally {
+            p.current = null; // the job's body holds the kernel's arrays
+            p.lock.unlock();
         }
-        for (ForkJoinTask<?> h : helpers) {
-            try {
-                h.join();
-            } catch (RuntimeException e) {
-                if (failure == null) failure = e;
-            }
-        }
-        if (failure != null) throw failure;
     }
 
     /**
@@ -119,5 +140,118 @@ public final class Parallel {
     @FunctionalInterface
     public interface RangeBody {
         void run(int start, int end);
+    }
+
+    /** One forEach call: tasks handed out from a counter to the caller and up to maxHelpers pool threads. */
+    private static final class Job {
+        final int tasks;
+        final IntConsumer body;
+        final AtomicInteger next = new AtomicInteger();
+        final AtomicInteger helperSlots;
+        final AtomicInteger active = new AtomicInteger();
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+        final Thread caller = Thread.currentThread();
+        volatile boolean callerParked;
+
+        Job(int tasks, IntConsumer body, int maxHelpers) {
+            this.tasks = tasks;
+            this.body = body;
+            this.helperSlots = new AtomicInteger(maxHelpers);
+        }
+
+        /** Takes tasks until none are left. A thread counts itself active before it takes any. */
+        void work() {
+            active.incrementAndGet();
+            try {
+                for (int i; (i = next.getAndIncrement()) < tasks; ) body.accept(i);
+            } catch (Throwable e) {
+                failure.compareAndSet(null, e);
+                next.set(tasks); // stop handing out work
+            } finally {
+                if (active.decrementAndGet() == 0 && callerParked) LockSupport.unpark(caller);
+            }
+        }
+
+        void help() {
+            if (helperSlots.getAndDecrement() > 0) work();
+        }
+
+        /**
+         * Returns once no helper is inside a task. Called after the caller's own work() returned,
+         * i.e. after every task was handed out; a helper that arrives later finds none left and
+         * touches nothing but the counters.
+         */
+        void awaitHelpers() {
+            long start = System.nanoTime();
+            while (active.get() != 0) {
+                if (System.nanoTime() - start < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                } else {
+                    callerParked = true;
+                    if (active.get() != 0) LockSupport.park(this);
+                    callerParked = false;
+                }
+            }
+        }
+    }
+
+    /** Pool threads: run each published job once, spin for SPIN_NANOS after it, then park. */
+    private static final class Pool {
+        final ReentrantLock lock = new ReentrantLock();
+        final Worker[] workers;
+        volatile Job current;
+        volatile boolean shutdown;
+
+        Pool(int size) {
+            workers = new Worker[size];
+            for (int i = 0; i < size; i++) {
+                workers[i] = new Worker(this, i);
+                workers[i].start();
+            }
+        }
+
+        void publish(Job job) {
+            current = job;
+            for (Worker w : workers) if (w.parked) LockSupport.unpark(w);
+        }
+
+        void shutdown() {
+            shutdown = true;
+            for (Worker w : workers) LockSupport.unpark(w);
+        }
+    }
+
+    private static final class Worker extends Thread {
+        private final Pool owner;
+        volatile boolean parked;
+
+        Worker(Pool owner, int index) {
+            super("tessera-worker-" + index);
+            this.owner = owner;
+            setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            Job seen = null;
+            long idleSince = System.nanoTime();
+            while (!owner.shutdown) {
+                Job job = owner.current;
+                if (job != seen) {
+                    seen = job;
+                    if (job != null) job.help();
+                    idleSince = System.nanoTime();
+                } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                } else {
+                    // publish() writes current, then reads parked; we write parked, then read
+                    // current: one of the two sees the other's write, so no job is missed
+                    parked = true;
+                    if (owner.current == seen && !owner.shutdown) LockSupport.park(this);
+                    parked = false;
+                    idleSince = System.nanoTime();
+                }
+            }
+        }
     }
 }

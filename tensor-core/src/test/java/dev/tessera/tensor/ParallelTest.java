@@ -1,0 +1,151 @@
+package dev.tessera.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The shared pool: every task once, failures rethrown, nested and concurrent calls, thread changes. */
+class ParallelTest {
+    private int saved;
+
+    @BeforeEach
+    void save() { saved = Parallel.threads(); }
+
+    @AfterEach
+    void restore() { Parallel.setThreads(saved); }
+
+    private static void assertEachOnce(AtomicIntegerArray runs) {
+        for (int i = 0; i < runs.length(); i++) assertEquals(1, runs.get(i), "task " + i);
+    }
+
+    @Test
+    void everyTaskRunsExactlyOnceAtEveryThreadCount() {
+        for (int threads : new int[] {1, 2, 3, 5}) {
+            Parallel.setThreads(threads);
+            for (int tasks : new int[] {0, 1, 2, 7, 1000}) {
+                for (int repeat = 0; repeat < 20; repeat++) { // back to back: pool threads still spinning
+                    AtomicIntegerArray runs = new AtomicIntegerArray(tasks);
+                    Parallel.forEach(tasks, runs::incrementAndGet);
+                    assertEachOnce(runs);
+                }
+            }
+        }
+    }
+
+    @Test
+    void workIsSharedWithPoolThreads() {
+        Parallel.setThreads(3);
+        Set<String> names = ConcurrentHashMap.newKeySet();
+        // tasks long enough (1 ms each) that pool threads take some however late they wake
+        Parallel.forEach(30, i -> {
+            names.add(Thread.currentThread().getName());
+            long end = System.nanoTime() + 1_000_000;
+            while (System.nanoTime() < end) Thread.onSpinWait();
+        });
+        assertTrue(names.stream().anyMatch(n -> n.startsWith("tessera-worker-")), "pool threads took no task: " + names);
+        assertTrue(names.contains(Thread.currentThread().getName()), "the caller takes tasks too: " + names);
+    }
+
+    @Test
+    void firstFailureIsRethrownAndThePoolStaysUsable() {
+        Parallel.setThreads(2);
+        IllegalStateException boom = new IllegalStateException("task 13 failed");
+        IllegalStateException thrown = assertThrows(IllegalStateException.class, () -> Parallel.forEach(100, i -> {
+            if (i == 13) throw boom;
+        }));
+        assertSame(boom, thrown);
+        AssertionError error = new AssertionError("an Error stays an Error");
+        assertSame(error, assertThrows(AssertionError.class, () -> Parallel.forEach(100, i -> {
+            if (i == 50) throw error;
+        })));
+        AtomicIntegerArray runs = new AtomicIntegerArray(500);
+        Parallel.forEach(500, runs::incrementAndGet);
+        assertEachOnce(runs);
+    }
+
+    @Test
+    void nestedCallsRunSeriallyInsideTheirTask() {
+        Parallel.setThreads(2);
+        int outer = 16, inner = 50;
+        AtomicIntegerArray runs = new AtomicIntegerArray(outer * inner);
+        Parallel.forEach(outer, i -> {
+            String thread = Thread.currentThread().getName();
+            Parallel.forEach(inner, j -> {
+                assertEquals(thread, Thread.currentThread().getName(), "nested tasks stay on their thread");
+                runs.incrementAndGet(i * inner + j);
+            });
+        });
+        assertEachOnce(runs);
+    }
+
+    @Test
+    void callersOnSeveralThreadsTakeTurns() throws InterruptedException {
+        Parallel.setThreads(2);
+        int callers = 4, calls = 200, tasks = 64;
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < callers; t++) {
+            Thread th = new Thread(() -> {
+                try {
+                    for (int c = 0; c < calls; c++) {
+                        AtomicIntegerArray runs = new AtomicIntegerArray(tasks);
+                        Parallel.forEach(tasks, runs::incrementAndGet);
+                        assertEachOnce(runs);
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            });
+            threads.add(th);
+            th.start();
+        }
+        for (Thread th : threads) th.join(60_000);
+        for (Thread th : threads) assertTrue(!th.isAlive(), "a caller is stuck");
+        if (failure.get() != null) throw new AssertionError(failure.get());
+    }
+
+    @Test
+    void afterAnIdlePauseParkedThreadsAreWoken() throws InterruptedException {
+        Parallel.setThreads(2);
+        Parallel.forEach(4, i -> { });
+        Thread.sleep(Parallel.spinMicros() / 1000 + 50); // past the spin: pool threads park
+        Set<String> names = ConcurrentHashMap.newKeySet();
+        Parallel.forEach(20, i -> {
+            names.add(Thread.currentThread().getName());
+            long end = System.nanoTime() + 2_000_000;
+            while (System.nanoTime() < end) Thread.onSpinWait();
+        });
+        assertTrue(names.stream().anyMatch(n -> n.startsWith("tessera-worker-")), "parked pool thread not woken: " + names);
+    }
+
+    @Test
+    void rangesCoverEveryIndexOnce() {
+        Parallel.setThreads(3);
+        for (int n : new int[] {1, 5, 97, 10_000}) {
+            AtomicIntegerArray runs = new AtomicIntegerArray(n);
+            Parallel.forRange(n, 7, (s, e) -> {
+                for (int i = s; i < e; i++) runs.incrementAndGet(i);
+            });
+            assertEachOnce(runs);
+        }
+    }
+
+    @Test
+    void rejectsBadThreadCountsAndDefaultsTheSpin() {
+        assertThrows(IllegalArgumentException.class, () -> Parallel.setThreads(0));
+        if (System.getenv("TESSERA_SPIN_MICROS") == null && System.getProperty("tessera.spin.micros") == null) {
+            assertEquals(Parallel.DEFAULT_SPIN_MICROS, Parallel.spinMicros(), "default spin");
+        }
+    }
+}
