@@ -64,14 +64,18 @@ public final class Parallel {
     /** How long pool threads spin for new work before they park, in microseconds. */
     public static long spinMicros() { return SPIN_NANOS / 1000; }
 
-    /** Sets the number of threads kernels use; takes effect for the next kernel. */
+    /**
+     * Sets the number of threads kernels use; takes effect for the next kernel. Lowering it keeps
+     * the pool's threads (the spare ones park and are not woken); raising it past the pool's size
+     * replaces the pool.
+     */
     public static synchronized void setThreads(int n) {
         if (n < 1) throw new IllegalArgumentException("thread count must be >= 1, got " + n);
-        if (n != threads) {
-            Pool old = pool;
+        threads = n;
+        Pool old = pool;
+        if (old != null && old.workers.length < n - 1) {
             pool = null;
-            threads = n;
-            if (old != null) old.shutdown();
+            old.shutdown();
         }
     }
 
@@ -108,7 +112,7 @@ public final class Parallel {
         p.lock.lock();
         try {
             Job job = new Job(tasks, body, n - 1);
-            p.publish(job);
+            p.publish(job, n - 1);
             job.work();
             job.awaitHelpers();
             Throwable failure = job.failure.get();
@@ -172,8 +176,11 @@ public final class Parallel {
             }
         }
 
-        void help() {
-            if (helperSlots.getAndDecrement() > 0) work();
+        /** Works on the job if a helper slot is left; whether it did. */
+        boolean help() {
+            if (helperSlots.getAndDecrement() <= 0) return false;
+            work();
+            return true;
         }
 
         /**
@@ -210,9 +217,10 @@ public final class Parallel {
             }
         }
 
-        void publish(Job job) {
+        /** Makes the job visible to spinning threads and wakes parked ones, as many as it has helper slots. */
+        void publish(Job job, int helpers) {
             current = job;
-            for (Worker w : workers) if (w.parked) LockSupport.unpark(w);
+            for (int i = 0; i < Math.min(helpers, workers.length); i++) if (workers[i].parked) LockSupport.unpark(workers[i]);
         }
 
         void shutdown() {
@@ -239,8 +247,8 @@ public final class Parallel {
                 Job job = owner.current;
                 if (job != seen) {
                     seen = job;
-                    if (job != null) job.help();
-                    idleSince = System.nanoTime();
+                    // a thread left out (threads lowered, or fewer tasks) keeps counting its idle time
+                    if (job != null && job.help()) idleSince = System.nanoTime();
                 } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
                     Thread.onSpinWait();
                 } else {

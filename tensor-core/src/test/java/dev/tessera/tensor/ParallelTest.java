@@ -58,6 +58,22 @@ class ParallelTest {
     }
 
     @Test
+    void loweringTheThreadCountLimitsHowManyThreadsTakeTasks() {
+        Parallel.setThreads(4);
+        Parallel.forEach(8, i -> { }); // the pool now has 3 threads
+        Parallel.setThreads(2);
+        for (int repeat = 0; repeat < 5; repeat++) {
+            Set<String> names = ConcurrentHashMap.newKeySet();
+            Parallel.forEach(40, i -> {
+                names.add(Thread.currentThread().getName());
+                long end = System.nanoTime() + 200_000;
+                while (System.nanoTime() < end) Thread.onSpinWait();
+            });
+            assertTrue(names.size() <= 2, "more threads than set took tasks: " + names);
+        }
+    }
+
+    @Test
     void firstFailureIsRethrownAndThePoolStaysUsable() {
         Parallel.setThreads(2);
         IllegalStateException boom = new IllegalStateException("task 13 failed");
