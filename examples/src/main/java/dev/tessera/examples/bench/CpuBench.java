@@ -316,6 +316,7 @@ public final class CpuBench implements Callable<Integer> {
                             res.tesseraErr = reason(e);
                             tess = null;
                         }
+                        sleep(SLEEP_BETWEEN_SIDES_MS);
                     } else if (!tesseraTurn && torch != null) {
                         try {
                             rs[nr++] = sample(torch, torchReps);
@@ -369,7 +370,7 @@ public final class CpuBench implements Callable<Integer> {
                 if (ops[c] == null) continue;
                 setThreads(c, counts[c % 2], ref);
                 reps[c] = repsFor(warm(ops[c], warmMs));
-                if (c >= 2) sleep(SLEEP_BETWEEN_SIDES_MS);
+                sleep(SLEEP_BETWEEN_SIDES_MS);
             }
             int n = quick ? Math.min(rounds, 3) : rounds;
             double[][] samples = new double[4][n];
@@ -379,7 +380,7 @@ public final class CpuBench implements Callable<Integer> {
                     if (ops[c] == null) continue;
                     setThreads(c, counts[c % 2], ref);
                     samples[c][round] = sample(ops[c], reps[c]);
-                    if (c >= 2) sleep(SLEEP_BETWEEN_SIDES_MS);
+                    sleep(SLEEP_BETWEEN_SIDES_MS);
                 }
             }
             for (int c = 0; c < 4; c++) if (ops[c] != null) out[c] = median(samples[c], n);
@@ -575,7 +576,7 @@ public final class CpuBench implements Callable<Integer> {
             double probeStart = FmaProbe.allThreads(threads, quick ? 200 : 500);
             System.out.printf(Locale.ROOT, "FMA probe %.1f GFLOP/s on %d thread(s) at start%n", probeStart, threads);
             System.out.println("timing    medians of " + (quick ? Math.min(rounds, 3) : rounds) + " interleaved rounds per row (Tessera, libtorch alternating), "
-                    + (quick ? Math.min(warmupMs, 100) : warmupMs) + " ms warm-up per side (after " + (quick ? 300 : 3000) + " ms of GEMM JIT warm-up), " + SLEEP_BETWEEN_SIDES_MS + " ms pause after libtorch blocks");
+                    + (quick ? Math.min(warmupMs, 100) : warmupMs) + " ms warm-up per side (after " + (quick ? 300 : 3000) + " ms of GEMM JIT warm-up), " + SLEEP_BETWEEN_SIDES_MS + " ms pause after each block (both sides' threads spin for a while after work)");
             System.out.println();
 
             if (scaling) {
