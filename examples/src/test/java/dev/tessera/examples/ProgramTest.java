@@ -43,6 +43,17 @@ class ProgramTest {
     }
 
     @Test
+    void benchPoolComparesBothSettingsAndRestoresTheSpin() {
+        long before = dev.tessera.tensor.Parallel.spinMicros();
+        String out = run("bench", "cpu", "--pool", "--quick", "--threads", "2");
+        var handOff = java.util.regex.Pattern.compile("hand-off: us to a pool thread's first task +([0-9.]+) +([0-9.]+) +([0-9.]+)").matcher(out);
+        assertTrue(handOff.find(), out);
+        assertTrue(Double.parseDouble(handOff.group(1)) > 0 && Double.parseDouble(handOff.group(2)) > 0, out);
+        assertTrue(out.contains("GEMM 256^3 at 2 threads") && out.contains("GEMM 512^3 at 2 threads"), out);
+        assertEquals(before, dev.tessera.tensor.Parallel.spinMicros(), "the spin setting is restored");
+    }
+
+    @Test
     void devicesListsTheCpuBackend() {
         String out = run("devices");
         assertTrue(out.startsWith("cpu: "), out);

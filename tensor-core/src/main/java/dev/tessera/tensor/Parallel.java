@@ -17,7 +17,8 @@ import java.util.function.IntConsumer;
  * turns.
  *
  * <p>Between jobs the pool threads spin for a while ({@code TESSERA_SPIN_MICROS} or system
- * property {@code tessera.spin.micros}, default {@value #DEFAULT_SPIN_MICROS} microseconds) before
+ * property {@code tessera.spin.micros}, default {@value #DEFAULT_SPIN_MICROS} microseconds, or
+ * {@link #setSpinMicros(long)}) before
  * they park, as OpenMP runtimes do: waking a parked thread took 10-35 us on the development
  * machine (a VM), longer than many kernels' whole parallel phase, so back-to-back kernels and the
  * phases of one kernel (the GEMM's packing and tiles) lost their second thread. Set it to 0 to
@@ -25,7 +26,7 @@ import java.util.function.IntConsumer;
  */
 public final class Parallel {
     static final int DEFAULT_SPIN_MICROS = 1000;
-    private static final long SPIN_NANOS = parseSpinMicros() * 1000L;
+    private static volatile long spinNanos = parseSpinMicros() * 1000L;
 
     private static volatile Pool pool;
     private static volatile int threads = initialThreads();
@@ -62,7 +63,13 @@ public final class Parallel {
     public static int threads() { return threads; }
 
     /** How long pool threads spin for new work before they park, in microseconds. */
-    public static long spinMicros() { return SPIN_NANOS / 1000; }
+    public static long spinMicros() { return spinNanos / 1000; }
+
+    /** Sets how long pool threads spin for new work before they park (0: park at once); takes effect at once. */
+    public static void setSpinMicros(long micros) {
+        if (micros < 0) throw new IllegalArgumentException("spin time must be >= 0 microseconds, got " + micros);
+        spinNanos = micros * 1000L;
+    }
 
     /**
      * Sets the number of threads kernels use; takes effect for the next kernel. Lowering it keeps
@@ -191,7 +198,7 @@ public final class Parallel {
         void awaitHelpers() {
             long start = System.nanoTime();
             while (active.get() != 0) {
-                if (System.nanoTime() - start < SPIN_NANOS) {
+                if (System.nanoTime() - start < spinNanos) {
                     Thread.onSpinWait();
                 } else {
                     callerParked = true;
@@ -202,7 +209,7 @@ public final class Parallel {
         }
     }
 
-    /** Pool threads: run each published job once, spin for SPIN_NANOS after it, then park. */
+    /** Pool threads: run each published job once, spin for spinNanos after it, then park. */
     private static final class Pool {
         final ReentrantLock lock = new ReentrantLock();
         final Worker[] workers;
@@ -249,7 +256,7 @@ public final class Parallel {
                     seen = job;
                     // a thread left out (threads lowered, or fewer tasks) keeps counting its idle time
                     if (job != null && job.help()) idleSince = System.nanoTime();
-                } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
+                } else if (System.nanoTime() - idleSince < spinNanos) {
                     Thread.onSpinWait();
                 } else {
                     // publish() writes current, then reads parked; we write parked, then read

@@ -146,6 +146,23 @@ class ParallelTest {
     }
 
     @Test
+    void parkingAtOnceStillHandsEveryJobOut() {
+        Parallel.setThreads(2);
+        long spin = Parallel.spinMicros();
+        try {
+            Parallel.setSpinMicros(0);
+            for (int repeat = 0; repeat < 50; repeat++) {
+                AtomicIntegerArray runs = new AtomicIntegerArray(64);
+                Parallel.forEach(64, runs::incrementAndGet);
+                assertEachOnce(runs);
+            }
+            assertThrows(IllegalArgumentException.class, () -> Parallel.setSpinMicros(-1));
+        } finally {
+            Parallel.setSpinMicros(spin);
+        }
+    }
+
+    @Test
     void rangesCoverEveryIndexOnce() {
         Parallel.setThreads(3);
         for (int n : new int[] {1, 5, 97, 10_000}) {

@@ -60,6 +60,10 @@ public final class CpuBench implements Callable<Integer> {
             + " --threads threads, interleaved, for Tessera and libtorch.")
     boolean scaling;
 
+    @Option(names = "--pool", description = "The thread pool's hand-off instead of the main table: pool threads spinning between"
+            + " jobs (TESSERA_SPIN_MICROS, default 1000 us) against parking at once, interleaved; no libtorch.")
+    boolean pool;
+
     private static final long SLEEP_BETWEEN_SIDES_MS = 20;
     /**
      * Pause before the closing FMA probe, as libtorch's OpenMP workers keep spinning for a while
@@ -85,7 +89,7 @@ public final class CpuBench implements Callable<Integer> {
      */
     record Row(String name, String shape, double flops, boolean scalarFloor, String noteKind, Function<Random, Sides> prepare) {}
 
-    private static float[] randn(Random r, int n, double scale) {
+    static float[] randn(Random r, int n, double scale) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) v[i] = (float) (r.nextGaussian() * scale);
         return v;
@@ -214,7 +218,7 @@ public final class CpuBench implements Callable<Integer> {
         return s.length() > 160 ? s.substring(0, 157) + "..." : s;
     }
 
-    private static void sleep(long ms) {
+    static void sleep(long ms) {
         try {
             Thread.sleep(ms);
         } catch (InterruptedException e) {
@@ -552,6 +556,10 @@ public final class CpuBench implements Callable<Integer> {
         }
         if (list) {
             for (Row r : allRows(quick)) System.out.println(r.name() + "  " + r.shape());
+            return 0;
+        }
+        if (pool) {
+            PoolBench.run(threads, rounds, quick);
             return 0;
         }
         Parallel.setThreads(threads);
