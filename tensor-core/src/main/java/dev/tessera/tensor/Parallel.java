@@ -118,7 +118,7 @@ public final class Parallel {
         }
         p.lock.lock();
         try {
-            Job job = new Job(tasks, body, n - 1);
+            Job job = new Job(++p.jobs, tasks, body, n - 1);
             p.publish(job, n - 1);
             job.work();
             job.awaitHelpers();
@@ -155,6 +155,7 @@ public final class Parallel {
 
     /** One forEach call: tasks handed out from a counter to the caller and up to maxHelpers pool threads. */
     private static final class Job {
+        final long id;
         final int tasks;
         final IntConsumer body;
         final AtomicInteger next = new AtomicInteger();
@@ -164,7 +165,8 @@ public final class Parallel {
         final Thread caller = Thread.currentThread();
         volatile boolean callerParked;
 
-        Job(int tasks, IntConsumer body, int maxHelpers) {
+        Job(long id, int tasks, IntConsumer body, int maxHelpers) {
+            this.id = id;
             this.tasks = tasks;
             this.body = body;
             this.helperSlots = new AtomicInteger(maxHelpers);
@@ -213,6 +215,7 @@ public final class Parallel {
     private static final class Pool {
         final ReentrantLock lock = new ReentrantLock();
         final Worker[] workers;
+        long jobs; // ids handed out, under lock
         volatile Job current;
         volatile boolean shutdown;
 
@@ -248,21 +251,22 @@ public final class Parallel {
 
         @Override
         public void run() {
-            Job seen = null;
+            long seen = 0; // the last job id taken up: an id, so that no job (and the arrays its tasks capture) stays referenced
             long idleSince = System.nanoTime();
             while (!owner.shutdown) {
                 Job job = owner.current;
-                if (job != seen) {
-                    seen = job;
+                if (job != null && job.id != seen) {
+                    seen = job.id;
                     // a thread left out (threads lowered, or fewer tasks) keeps counting its idle time
-                    if (job != null && job.help()) idleSince = System.nanoTime();
+                    if (job.help()) idleSince = System.nanoTime();
                 } else if (System.nanoTime() - idleSince < spinNanos) {
                     Thread.onSpinWait();
                 } else {
                     // publish() writes current, then reads parked; we write parked, then read
                     // current: one of the two sees the other's write, so no job is missed
                     parked = true;
-                    if (owner.current == seen && !owner.shutdown) LockSupport.park(this);
+                    Job now = owner.current;
+                    if ((now == null || now.id == seen) && !owner.shutdown) LockSupport.park(this);
                     parked = false;
                     idleSince = System.nanoTime();
                 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -160,6 +161,32 @@ class ParallelTest {
         } finally {
             Parallel.setSpinMicros(spin);
         }
+    }
+
+    /** Runs a job whose tasks capture a fresh array, with pool threads taking part; returns a weak reference to it. */
+    private static WeakReference<float[]> jobCapturingAnArray() {
+        float[] big = new float[1 << 20];
+        Set<String> names = ConcurrentHashMap.newKeySet();
+        Parallel.forEach(8, i -> {
+            big[i] = i;
+            names.add(Thread.currentThread().getName());
+            long end = System.nanoTime() + 1_000_000;
+            while (System.nanoTime() < end) Thread.onSpinWait();
+        });
+        assertTrue(names.stream().anyMatch(n -> n.startsWith("tessera-worker-")), "pool threads took no task: " + names);
+        return new WeakReference<>(big);
+    }
+
+    @Test
+    void finishedJobsDoNotKeepTheirArraysAlive() throws InterruptedException {
+        Parallel.setThreads(2);
+        WeakReference<float[]> ref = jobCapturingAnArray();
+        // the pool threads are still spinning (or parked) after the job: neither may hold it
+        for (int i = 0; i < 20 && ref.get() != null; i++) {
+            System.gc();
+            Thread.sleep(10);
+        }
+        assertTrue(ref.get() == null, "a finished job's captured array is still reachable"); // (not assertNull: it would print 1M floats)
     }
 
     @Test
