@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntConsumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -25,6 +26,22 @@ class ParallelTest {
 
     @AfterEach
     void restore() { Parallel.setThreads(saved); }
+
+    /** Runs tasks that each stay busy for the given time, plus extra work per task; returns the names of the threads that ran them. */
+    private static Set<String> threadsRunning(int tasks, long nanosPerTask, IntConsumer alsoDo) {
+        Set<String> names = ConcurrentHashMap.newKeySet();
+        Parallel.forEach(tasks, i -> {
+            alsoDo.accept(i);
+            names.add(Thread.currentThread().getName());
+            long end = System.nanoTime() + nanosPerTask;
+            while (System.nanoTime() < end) Thread.onSpinWait();
+        });
+        return names;
+    }
+
+    private static boolean poolThreadAmong(Set<String> names) {
+        return names.stream().anyMatch(n -> n.startsWith("tessera-worker-"));
+    }
 
     private static void assertEachOnce(AtomicIntegerArray runs) {
         for (int i = 0; i < runs.length(); i++) assertEquals(1, runs.get(i), "task " + i);
@@ -47,14 +64,9 @@ class ParallelTest {
     @Test
     void workIsSharedWithPoolThreads() {
         Parallel.setThreads(3);
-        Set<String> names = ConcurrentHashMap.newKeySet();
         // tasks long enough (1 ms each) that pool threads take some however late they wake
-        Parallel.forEach(30, i -> {
-            names.add(Thread.currentThread().getName());
-            long end = System.nanoTime() + 1_000_000;
-            while (System.nanoTime() < end) Thread.onSpinWait();
-        });
-        assertTrue(names.stream().anyMatch(n -> n.startsWith("tessera-worker-")), "pool threads took no task: " + names);
+        Set<String> names = threadsRunning(30, 1_000_000, i -> { });
+        assertTrue(poolThreadAmong(names), "pool threads took no task: " + names);
         assertTrue(names.contains(Thread.currentThread().getName()), "the caller takes tasks too: " + names);
     }
 
@@ -64,12 +76,7 @@ class ParallelTest {
         Parallel.forEach(8, i -> { }); // the pool now has 3 threads
         Parallel.setThreads(2);
         for (int repeat = 0; repeat < 5; repeat++) {
-            Set<String> names = ConcurrentHashMap.newKeySet();
-            Parallel.forEach(40, i -> {
-                names.add(Thread.currentThread().getName());
-                long end = System.nanoTime() + 200_000;
-                while (System.nanoTime() < end) Thread.onSpinWait();
-            });
+            Set<String> names = threadsRunning(40, 200_000, i -> { });
             assertTrue(names.size() <= 2, "more threads than set took tasks: " + names);
         }
     }
@@ -137,13 +144,8 @@ class ParallelTest {
         Parallel.setThreads(2);
         Parallel.forEach(4, i -> { });
         Thread.sleep(Parallel.spinMicros() / 1000 + 50); // past the spin: pool threads park
-        Set<String> names = ConcurrentHashMap.newKeySet();
-        Parallel.forEach(20, i -> {
-            names.add(Thread.currentThread().getName());
-            long end = System.nanoTime() + 2_000_000;
-            while (System.nanoTime() < end) Thread.onSpinWait();
-        });
-        assertTrue(names.stream().anyMatch(n -> n.startsWith("tessera-worker-")), "parked pool thread not woken: " + names);
+        Set<String> names = threadsRunning(20, 2_000_000, i -> { });
+        assertTrue(poolThreadAmong(names), "parked pool thread not woken: " + names);
     }
 
     @Test
@@ -166,14 +168,8 @@ class ParallelTest {
     /** Runs a job whose tasks capture a fresh array, with pool threads taking part; returns a weak reference to it. */
     private static WeakReference<float[]> jobCapturingAnArray() {
         float[] big = new float[1 << 20];
-        Set<String> names = ConcurrentHashMap.newKeySet();
-        Parallel.forEach(8, i -> {
-            big[i] = i;
-            names.add(Thread.currentThread().getName());
-            long end = System.nanoTime() + 1_000_000;
-            while (System.nanoTime() < end) Thread.onSpinWait();
-        });
-        assertTrue(names.stream().anyMatch(n -> n.startsWith("tessera-worker-")), "pool threads took no task: " + names);
+        Set<String> names = threadsRunning(8, 1_000_000, i -> big[i] = i);
+        assertTrue(poolThreadAmong(names), "pool threads took no task: " + names);
         return new WeakReference<>(big);
     }
 
