@@ -335,13 +335,9 @@ public final class CpuBench implements Callable<Integer> {
             if (tess != null && nt > 0) res.tesseraMs = median(ts, nt);
             if (torch != null && nr > 0) res.torchMs = median(rs, nr);
             if (tess != null && torch != null && nt == n && nr == n && n >= 3) {
-                // Samples of one round sit next to each other in time, so their ratio is less
-                // exposed to the machine's drift than the two medians are; its spread shows the noise.
-                double[] paired = new double[n];
-                for (int i = 0; i < n; i++) paired[i] = ts[i] / rs[i];
-                Arrays.sort(paired);
-                res.ratioQ1 = paired[(n - 1) / 4];
-                res.ratioQ3 = paired[n - 1 - (n - 1) / 4];
+                double[] q = pairedQuartiles(ts, rs, n);
+                res.ratioQ1 = q[0];
+                res.ratioQ3 = q[1];
             }
             if (tess != null && torch != null && (row.noteKind().isEmpty() || row.noteKind().equals("gelu-tanh"))) {
                 try {
@@ -359,9 +355,31 @@ public final class CpuBench implements Callable<Integer> {
         return res;
     }
 
-    /** Medians (ms) of one row at 1 thread and at {@link #threads}: Tessera 1, Tessera N, libtorch 1, libtorch N. */
+    /** "q1-q3", or "-" when there were too few rounds. */
+    private static String spread(double q1, double q3) {
+        return Double.isNaN(q1) ? "-" : String.format(Locale.ROOT, "%.2f-%.2f", q1, q3);
+    }
+
+    /**
+     * Quartiles of num[i] / den[i] over the rounds. Samples of one round sit next to each other in
+     * time, so their ratio is less exposed to the machine's drift than the two medians are; its
+     * spread shows the noise.
+     */
+    static double[] pairedQuartiles(double[] num, double[] den, int n) {
+        double[] paired = new double[n];
+        for (int i = 0; i < n; i++) paired[i] = num[i] / den[i];
+        Arrays.sort(paired);
+        return new double[] {paired[(n - 1) / 4], paired[n - 1 - (n - 1) / 4]};
+    }
+
+    /**
+     * One row at 1 thread and at {@link #threads}: medians (ms) for Tessera 1, Tessera N,
+     * libtorch 1, libtorch N, then the quartiles of each side's per-round speedup (Tessera q1, q3,
+     * libtorch q1, q3; NaN with fewer than 3 rounds).
+     */
     double[] measureScaling(Row row, ReferenceOps ref) {
-        double[] out = {Double.NaN, Double.NaN, Double.NaN, Double.NaN};
+        double[] out = new double[8];
+        Arrays.fill(out, Double.NaN);
         Sides sides = row.prepare().apply(new Random(row.name().hashCode()));
         BenchOp tess = sides.tessera().get();
         BenchOp torch = ref == null ? null : sides.torch().apply(ref);
@@ -388,6 +406,12 @@ public final class CpuBench implements Callable<Integer> {
                 }
             }
             for (int c = 0; c < 4; c++) if (ops[c] != null) out[c] = median(samples[c], n);
+            for (int side = 0; side < 2; side++) {
+                if (ops[2 * side] == null || n < 3) continue;
+                double[] q = pairedQuartiles(samples[2 * side], samples[2 * side + 1], n);
+                out[4 + 2 * side] = q[0];
+                out[5 + 2 * side] = q[1];
+            }
         } finally {
             Parallel.setThreads(threads);
             if (ref != null) ref.setThreads(threads);
@@ -520,8 +544,8 @@ public final class CpuBench implements Callable<Integer> {
     private static String fmt(double v, String pattern) { return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, pattern, v); }
 
     private void runScaling(List<Row> rows, ReferenceOps ref, double probeStart) {
-        String head = String.format(Locale.ROOT, "%-16s %-34s %9s %9s %8s %11s %11s %8s",
-                "row", "shape", "T 1t ms", "T " + threads + "t ms", "T x", "torch 1t ms", "torch " + threads + "t ms", "torch x");
+        String head = String.format(Locale.ROOT, "%-16s %-34s %9s %9s %8s %11s %11s %11s %8s %11s",
+                "row", "shape", "T 1t ms", "T " + threads + "t ms", "T x", "T q1-q3", "torch 1t ms", "torch " + threads + "t ms", "torch x", "torch q1-q3");
         System.out.println("thread scaling: 1 thread vs " + threads + " threads, the four configurations interleaved in every round");
         System.out.println(head);
         System.out.println("-".repeat(head.length()));
@@ -535,15 +559,17 @@ public final class CpuBench implements Callable<Integer> {
                 System.out.println(row.name() + ": failed: " + reason(e));
                 continue;
             }
-            System.out.println(String.format(Locale.ROOT, "%-16s %-34s %9s %9s %8s %11s %11s %8s", row.name(), row.shape(),
-                    fmt(m[0], "%.2f"), fmt(m[1], "%.2f"), fmt(m[0] / m[1], "%.2f"), fmt(m[2], "%.2f"), fmt(m[3], "%.2f"), fmt(m[2] / m[3], "%.2f")));
+            System.out.println(String.format(Locale.ROOT, "%-16s %-34s %9s %9s %8s %11s %11s %11s %8s %11s", row.name(), row.shape(),
+                    fmt(m[0], "%.2f"), fmt(m[1], "%.2f"), fmt(m[0] / m[1], "%.2f"), spread(m[4], m[5]),
+                    fmt(m[2], "%.2f"), fmt(m[3], "%.2f"), fmt(m[2] / m[3], "%.2f"), spread(m[6], m[7])));
             System.out.flush();
             System.gc();
         }
         sleep(SETTLE_BEFORE_PROBE_MS);
         double probeEnd = FmaProbe.allThreads(threads, quick ? 200 : 500);
         System.out.printf(Locale.ROOT, "%nFMA probe %.1f GFLOP/s on %d thread(s) at end (start %.1f)%n", probeEnd, threads, probeStart);
-        System.out.println("x is the speedup of " + threads + " threads over 1 (time at 1 thread / time at " + threads + ").");
+        System.out.println("x is the speedup of " + threads + " threads over 1 (time at 1 thread / time at " + threads + ", medians);"
+                + " q1-q3: quartiles of the per-round speedups, the run's noise.");
     }
 
     @Override
@@ -604,7 +630,7 @@ public final class CpuBench implements Callable<Integer> {
                 String note = ref == null ? "" : ref.note(row.noteKind());
                 if (r.tesseraErr != null) note = "Tessera n/a: " + r.tesseraErr + (note.isEmpty() ? "" : "; " + note);
                 if (r.torchErr != null) note = note + (note.isEmpty() ? "" : "; ") + "libtorch n/a: " + r.torchErr;
-                String spread = Double.isNaN(r.ratioQ1) ? "-" : String.format(Locale.ROOT, "%.2f-%.2f", r.ratioQ1, r.ratioQ3);
+                String spread = spread(r.ratioQ1, r.ratioQ3);
                 System.out.println(String.format(Locale.ROOT, "%-28s %-34s %10s %10s %8s %11s %8s %8s %7s %9s %9s  %s",
                         row.name(), row.shape(), fmt(r.tesseraMs, "%.3f"), fmt(r.torchMs, "%.3f"), fmt(ratio, "%.2f"), spread,
                         fmt(tg, "%.0f"), fmt(rg, "%.0f"), fmt(100 * tg / probeStart, "%.0f%%"), fmt(r.floorMs, "%.1f"),
