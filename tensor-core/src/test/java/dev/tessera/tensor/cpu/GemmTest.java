@@ -351,7 +351,9 @@ class GemmTest {
         // is checked against the double-precision loop. K over several K blocks, N with a ragged
         // right edge, A strided, one and several threads (the larger shapes fan out).
         Random rnd = new Random(17);
-        int[][] kn = {{5, 7}, {GemmF32.KC + 37, 150}, {900, 600}, {64, GemmF32.STRIP * 3}};
+        int[][] kn = {{5, 7}, {GemmF32.KC + 37, 150}, {900, 600}, {64, GemmF32.STRIP * 3},
+                // one-row products take wide strips where they fit, then 4-vector strips, then lanes
+                {GemmF32.KC + 5, GemmF32.WIDE_STRIP * 2 + GemmF32.STRIP + 3}, {40, GemmF32.WIDE_STRIP}};
         for (int[] s : kn) {
             int k = s[0], n = s[1], tall = GemmF32.MR + 3;
             float[] a = new float[tall * k], b = new float[k * n];
