@@ -73,6 +73,8 @@ public final class CpuBench implements Callable<Integer> {
     private static final long SETTLE_BEFORE_PROBE_MS = 1000;
     /** A sample repeats an op until it lasts about this long, so short ops are not timer noise. */
     private static final double SAMPLE_TARGET_MS = 20;
+    /** Warm-up runs wanted beyond the warm-up time (see warm). */
+    private static final int WARM_RUNS = 20;
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new CpuBench()).execute(args));
@@ -228,18 +230,27 @@ public final class CpuBench implements Callable<Integer> {
     }
 
     /** Runs op for about ms (at least twice) and returns the time of one run in ms. */
+    /**
+     * Runs op once, then for at least ms milliseconds more and, within five times that, at least
+     * WARM_RUNS times; returns the median of the last five runs (ms). The clock starts after the
+     * first run, and runs are counted, for kernels whose first calls run interpreted for a long
+     * time: exact GELU's first call took 1.4 s, after which a time-only warm-up had ended with the
+     * JIT still compiling, and its row was sampled one slow call at a time (3.5-12 ms per call
+     * instead of 2.4-2.6).
+     */
     private static double warm(BenchOp op, long ms) {
-        long end = System.nanoTime() + ms * 1_000_000L;
+        op.run();
+        long start = System.nanoTime(), end = start + ms * 1_000_000L, cap = start + 5 * ms * 1_000_000L;
+        double[] recent = new double[5];
         int runs = 0;
-        long t0 = System.nanoTime();
-        double last = 0;
+        long now;
         do {
             long s = System.nanoTime();
             op.run();
-            last = (System.nanoTime() - s) / 1e6;
-            runs++;
-        } while (runs < 2 || System.nanoTime() < end);
-        return last;
+            now = System.nanoTime();
+            recent[runs++ % recent.length] = (now - s) / 1e6;
+        } while (runs < 2 || now < end || (runs < WARM_RUNS && now < cap));
+        return median(recent, Math.min(runs, recent.length));
     }
 
     /** Runs per sample so that a sample lasts about SAMPLE_TARGET_MS (1 to 1000). */
