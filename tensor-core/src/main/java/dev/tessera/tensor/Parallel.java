@@ -25,7 +25,8 @@ import java.util.function.IntConsumer;
  * park at once (for machines shared with other busy processes).
  */
 public final class Parallel {
-    static final int DEFAULT_SPIN_MICROS = 1000;
+    /** Spin time of the pool's threads between jobs when TESSERA_SPIN_MICROS is not set, in microseconds. */
+    public static final int DEFAULT_SPIN_MICROS = 1000;
     private static volatile long spinNanos = parseSpinMicros() * 1000L;
 
     private static volatile Pool pool;

@@ -23,7 +23,7 @@ final class PoolBench {
 
     static void run(int threads, int rounds, boolean quick) {
         long configured = Parallel.spinMicros();
-        long spin = configured > 0 ? configured : 1000;
+        long spin = configured > 0 ? configured : Parallel.DEFAULT_SPIN_MICROS;
         long[] settings = {spin, 0};
         Parallel.setThreads(threads);
         int n = quick ? Math.min(rounds, 3) : rounds;

@@ -442,10 +442,10 @@ final class GemmF32 {
             s2 = av.fma(FloatVector.fromArray(S, b, bi + 2 * L), s2);
             s3 = av.fma(FloatVector.fromArray(S, b, bi + 3 * L), s3);
         }
-        s0.add(FloatVector.fromArray(S, c, cRow, keep)).intoArray(c, cRow);
-        s1.add(FloatVector.fromArray(S, c, cRow + L, keep)).intoArray(c, cRow + L);
-        s2.add(FloatVector.fromArray(S, c, cRow + 2 * L, keep)).intoArray(c, cRow + 2 * L);
-        s3.add(FloatVector.fromArray(S, c, cRow + 3 * L, keep)).intoArray(c, cRow + 3 * L);
+        addInto(s0, c, cRow, keep);
+        addInto(s1, c, cRow + L, keep);
+        addInto(s2, c, cRow + 2 * L, keep);
+        addInto(s3, c, cRow + 3 * L, keep);
     }
 
     /** Two rows (A row stride rsA, C row stride ldc), one full strip, K block [pc, kEnd). */
@@ -469,14 +469,14 @@ final class GemmF32 {
             s13 = a1.fma(b3, s13);
         }
         int c1 = cRow + ldc;
-        s00.add(FloatVector.fromArray(S, c, cRow, keep)).intoArray(c, cRow);
-        s01.add(FloatVector.fromArray(S, c, cRow + L, keep)).intoArray(c, cRow + L);
-        s02.add(FloatVector.fromArray(S, c, cRow + 2 * L, keep)).intoArray(c, cRow + 2 * L);
-        s03.add(FloatVector.fromArray(S, c, cRow + 3 * L, keep)).intoArray(c, cRow + 3 * L);
-        s10.add(FloatVector.fromArray(S, c, c1, keep)).intoArray(c, c1);
-        s11.add(FloatVector.fromArray(S, c, c1 + L, keep)).intoArray(c, c1 + L);
-        s12.add(FloatVector.fromArray(S, c, c1 + 2 * L, keep)).intoArray(c, c1 + 2 * L);
-        s13.add(FloatVector.fromArray(S, c, c1 + 3 * L, keep)).intoArray(c, c1 + 3 * L);
+        addInto(s00, c, cRow, keep);
+        addInto(s01, c, cRow + L, keep);
+        addInto(s02, c, cRow + 2 * L, keep);
+        addInto(s03, c, cRow + 3 * L, keep);
+        addInto(s10, c, c1, keep);
+        addInto(s11, c, c1 + L, keep);
+        addInto(s12, c, c1 + 2 * L, keep);
+        addInto(s13, c, c1 + 3 * L, keep);
     }
 
     /** Four rows, one full strip, K block [pc, kEnd): 16 accumulators, each B vector loaded once. */
@@ -512,22 +512,22 @@ final class GemmF32 {
             s33 = a3.fma(b3, s33);
         }
         int c1 = cRow + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
-        s00.add(FloatVector.fromArray(S, c, cRow, keep)).intoArray(c, cRow);
-        s01.add(FloatVector.fromArray(S, c, cRow + L, keep)).intoArray(c, cRow + L);
-        s02.add(FloatVector.fromArray(S, c, cRow + 2 * L, keep)).intoArray(c, cRow + 2 * L);
-        s03.add(FloatVector.fromArray(S, c, cRow + 3 * L, keep)).intoArray(c, cRow + 3 * L);
-        s10.add(FloatVector.fromArray(S, c, c1, keep)).intoArray(c, c1);
-        s11.add(FloatVector.fromArray(S, c, c1 + L, keep)).intoArray(c, c1 + L);
-        s12.add(FloatVector.fromArray(S, c, c1 + 2 * L, keep)).intoArray(c, c1 + 2 * L);
-        s13.add(FloatVector.fromArray(S, c, c1 + 3 * L, keep)).intoArray(c, c1 + 3 * L);
-        s20.add(FloatVector.fromArray(S, c, c2, keep)).intoArray(c, c2);
-        s21.add(FloatVector.fromArray(S, c, c2 + L, keep)).intoArray(c, c2 + L);
-        s22.add(FloatVector.fromArray(S, c, c2 + 2 * L, keep)).intoArray(c, c2 + 2 * L);
-        s23.add(FloatVector.fromArray(S, c, c2 + 3 * L, keep)).intoArray(c, c2 + 3 * L);
-        s30.add(FloatVector.fromArray(S, c, c3, keep)).intoArray(c, c3);
-        s31.add(FloatVector.fromArray(S, c, c3 + L, keep)).intoArray(c, c3 + L);
-        s32.add(FloatVector.fromArray(S, c, c3 + 2 * L, keep)).intoArray(c, c3 + 2 * L);
-        s33.add(FloatVector.fromArray(S, c, c3 + 3 * L, keep)).intoArray(c, c3 + 3 * L);
+        addInto(s00, c, cRow, keep);
+        addInto(s01, c, cRow + L, keep);
+        addInto(s02, c, cRow + 2 * L, keep);
+        addInto(s03, c, cRow + 3 * L, keep);
+        addInto(s10, c, c1, keep);
+        addInto(s11, c, c1 + L, keep);
+        addInto(s12, c, c1 + 2 * L, keep);
+        addInto(s13, c, c1 + 3 * L, keep);
+        addInto(s20, c, c2, keep);
+        addInto(s21, c, c2 + L, keep);
+        addInto(s22, c, c2 + 2 * L, keep);
+        addInto(s23, c, c2 + 3 * L, keep);
+        addInto(s30, c, c3, keep);
+        addInto(s31, c, c3 + L, keep);
+        addInto(s32, c, c3 + 2 * L, keep);
+        addInto(s33, c, c3 + 3 * L, keep);
     }
 
     /** Columns of C per task in the transposed-B few-rows path. */
