@@ -29,43 +29,44 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class GeluBenchmark {
+    @Param({"4096"})
+    public int rows;
+
+    @Param({"768"})
+    public int cols;
+
     @Param({"2"})
     public int threads;
 
-    private NDArray x;
-    private NDArray gradOut;
+    // inputs, package-private: JmhBenchmarksTest checks results against them
+    NDArray x;
+    NDArray gradOut;
 
     @Setup
     public void setup() {
         Parallel.setThreads(threads);
-        int n = 4096, c = 768;
         Random r = new Random(3);
-        float[] xv = new float[n * c], gv = new float[n * c];
-        for (int i = 0; i < xv.length; i++) {
-            xv[i] = (float) r.nextGaussian();
-            gv[i] = (float) r.nextGaussian();
-        }
-        x = NDArray.fromArray(xv, n, c);
-        gradOut = NDArray.fromArray(gv, n, c);
+        x = NDArray.fromArray(JmhData.gaussian(r, rows * cols), rows, cols);
+        gradOut = NDArray.fromArray(JmhData.gaussian(r, rows * cols), rows, cols);
     }
 
     @Benchmark
-    public void tanhForward() {
-        x.geluTanh().close();
+    public double tanhForward() {
+        return JmhData.firstAndClose(x.geluTanh());
     }
 
     @Benchmark
-    public void exactForward() {
-        x.gelu().close();
+    public double exactForward() {
+        return JmhData.firstAndClose(x.gelu());
     }
 
     @Benchmark
-    public void tanhBackward() {
-        x.unaryBackward(UnaryOp.GELU_TANH, gradOut, 0).close();
+    public double tanhBackward() {
+        return JmhData.firstAndClose(x.unaryBackward(UnaryOp.GELU_TANH, gradOut, 0));
     }
 
     @Benchmark
-    public void exactBackward() {
-        x.unaryBackward(UnaryOp.GELU, gradOut, 0).close();
+    public double exactBackward() {
+        return JmhData.firstAndClose(x.unaryBackward(UnaryOp.GELU, gradOut, 0));
     }
 }

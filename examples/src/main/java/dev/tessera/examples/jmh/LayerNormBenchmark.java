@@ -1,6 +1,7 @@
 package dev.tessera.examples.jmh;
 
 import dev.tessera.tensor.NDArray;
+import dev.tessera.tensor.NormGrads;
 import dev.tessera.tensor.NormResult;
 import dev.tessera.tensor.Parallel;
 import java.util.Random;
@@ -17,7 +18,11 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
-/** Layer norm forward and backward over [4096, 768] (GPT-2 124M with B*T = 4096). Run: see {@link JmhMain}. */
+/**
+ * Layer norm over the last dimension of [R, C], forward and backward (input, weight and bias
+ * gradients), R = 4096 (B*T), C = 768 (GPT-2 124M). Outputs are closed, so their arrays are recycled
+ * as in training. Run: see {@link JmhMain}.
+ */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -25,40 +30,49 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class LayerNormBenchmark {
+    @Param({"4096"})
+    public int rows;
+
+    @Param({"768"})
+    public int cols;
+
     @Param({"2"})
     public int threads;
 
-    private NDArray x;
-    private NDArray gradOut;
-    private NDArray weight;
-    private NDArray bias;
-    private NormResult forward;
+    // inputs, package-private: JmhBenchmarksTest checks results against them
+    NDArray x;
+    NDArray gradOut;
+    NDArray weight;
+    NDArray bias;
+    NormResult forward;
 
     @Setup
     public void setup() {
         Parallel.setThreads(threads);
-        int n = 4096, c = 768;
+        int n = rows, c = cols;
         Random r = new Random(2);
-        x = NDArray.fromArray(random(r, n * c), n, c);
-        gradOut = NDArray.fromArray(random(r, n * c), n, c);
-        weight = NDArray.fromArray(random(r, c), c);
-        bias = NDArray.fromArray(random(r, c), c);
+        x = NDArray.fromArray(JmhData.gaussian(r, n * c), n, c);
+        gradOut = NDArray.fromArray(JmhData.gaussian(r, n * c), n, c);
+        weight = NDArray.fromArray(JmhData.gaussian(r, c), c);
+        bias = NDArray.fromArray(JmhData.gaussian(r, c), c);
         forward = x.layerNorm(weight, bias, 1e-5);
     }
 
-    private static float[] random(Random r, int n) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) v[i] = (float) r.nextGaussian();
-        return v;
+    /** The first output element. */
+    @Benchmark
+    public double forward() {
+        NormResult result = x.layerNorm(weight, bias, 1e-5);
+        result.mean().close();
+        result.rstd().close();
+        return JmhData.firstAndClose(result.out());
     }
 
+    /** The first element of the input gradient (given the forward pass's saved mean and rstd). */
     @Benchmark
-    public NormResult forward() {
-        return x.layerNorm(weight, bias, 1e-5);
-    }
-
-    @Benchmark
-    public Object backward() {
-        return x.layerNormBackward(gradOut, forward.mean(), forward.rstd(), weight, true);
+    public double backward() {
+        NormGrads grads = x.layerNormBackward(gradOut, forward.mean(), forward.rstd(), weight, true);
+        grads.weight().close();
+        grads.bias().close();
+        return JmhData.firstAndClose(grads.input());
     }
 }
