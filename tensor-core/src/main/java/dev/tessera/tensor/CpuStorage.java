@@ -16,7 +16,12 @@ public final class CpuStorage extends Storage {
         if (owned) AllocationLog.record(this);
     }
 
+    /** A new zero-filled array; on low memory the arrays kept for recycling are let go first (see CpuArrayPool). */
     private static Object newArray(DType dtype, int size) {
+        return CpuArrayPool.retryAfterReleasing(() -> newArrayOnce(dtype, size));
+    }
+
+    private static Object newArrayOnce(DType dtype, int size) {
         return switch (dtype) {
             case F32 -> new float[size];
             case F64 -> new double[size];

@@ -73,19 +73,71 @@ class CpuArrayPoolTest {
         small.close();
         assertEquals(0, CpuArrayPool.heldBytes());
 
-        CpuArrayPool.configure(1); // 1 MiB: one 512 KiB array fits, the third does not
-        NDArray x = input(256, 512);
-        NDArray a = x.exp(), b = x.exp(), c = x.exp();
-        a.close();
-        b.close();
-        c.close();
-        assertEquals(2 * 256 * 512 * 4L, CpuArrayPool.heldBytes());
-        assertTrue(CpuArrayPool.report().contains("1 dropped"), CpuArrayPool.report());
+        CpuArrayPool.configure(1); // 1 MiB
+        NDArray big = input(512, 1024).exp(); // 2 MiB: larger than the whole budget
+        big.close();
+        assertEquals(0, CpuArrayPool.heldBytes());
+        assertTrue(CpuArrayPool.report().contains("1 not kept"), CpuArrayPool.report());
 
         CpuArrayPool.configure(0);
-        NDArray d = x.exp();
+        NDArray d = input(256, 512).exp();
         d.close();
         assertEquals(0, CpuArrayPool.heldBytes(), "budget 0 turns recycling off");
+    }
+
+    @Test
+    void theArraysKeptLongestAreLetGoFirstToStayInBudget() {
+        CpuArrayPool.configure(1); // 1 MiB: two 512 KiB arrays, or four 256 KiB ones
+        NDArray x = input(256, 512), y = input(128, 512);
+        NDArray a = x.softmax(-1), b = x.softmax(-1), c = x.softmax(-1);
+        Object arrayB = ((CpuStorage) b.storage()).array(), arrayC = ((CpuStorage) c.storage()).array();
+        a.close();
+        b.close();
+        c.close(); // a, kept longest, goes
+        assertEquals(2 * 256 * 512 * 4L, CpuArrayPool.heldBytes());
+        assertTrue(CpuArrayPool.report().contains("1 let go"), CpuArrayPool.report());
+
+        // Smaller arrays arrive (say, an evaluation batch): the old size makes room for them.
+        NDArray d = y.softmax(-1), e = y.softmax(-1);
+        d.close(); // fits beside b and c? 1.25 MiB: no, b goes
+        e.close(); // c goes
+        assertEquals(256 * 512 * 4L + 2 * 128 * 512 * 4L, CpuArrayPool.heldBytes());
+        NDArray again = x.softmax(-1);
+        assertSame(arrayC, ((CpuStorage) again.storage()).array(), "the newest array of the old size is still kept");
+        assertNotSame(arrayB, ((CpuStorage) again.storage()).array());
+        assertArrayEquals(x.softmax(-1).toFloatArray(), again.toFloatArray(), 1e-6f); // tolerance: see Determinism notes in ARCHITECTURE
+    }
+
+    @Test
+    void outOfMemoryLetsTheKeptArraysGoAndTriesOnceMore() {
+        NDArray x = input(64, 512);
+        x.exp().close();
+        assertEquals(64 * 512 * 4L, CpuArrayPool.heldBytes());
+        int[] calls = {0};
+        String result = CpuArrayPool.retryAfterReleasing(() -> {
+            if (calls[0]++ == 0) throw new OutOfMemoryError("Java heap space (simulated)");
+            return "allocated";
+        });
+        assertEquals("allocated", result);
+        assertEquals(2, calls[0]);
+        assertEquals(0, CpuArrayPool.heldBytes(), "every kept array was let go");
+        assertTrue(CpuArrayPool.report().contains("1 releases on low memory"), CpuArrayPool.report());
+
+        // With nothing kept, the error is the caller's, and the allocation is not repeated.
+        calls[0] = 0;
+        OutOfMemoryError e = assertThrows(OutOfMemoryError.class, () -> CpuArrayPool.retryAfterReleasing(() -> {
+            calls[0]++;
+            throw new OutOfMemoryError("Java heap space (simulated)");
+        }));
+        assertEquals("Java heap space (simulated)", e.getMessage());
+        assertEquals(1, calls[0]);
+    }
+
+    @Test
+    void aRealOutOfMemoryErrorIsStillThrownWhenNothingIsKept() {
+        // More than any test heap: the pool has nothing to give up, so the JVM's error surfaces.
+        CpuArrayPool.configure(0);
+        assertThrows(OutOfMemoryError.class, () -> CpuStorage.allocate(DType.F64, Integer.MAX_VALUE - 16));
     }
 
     @Test
