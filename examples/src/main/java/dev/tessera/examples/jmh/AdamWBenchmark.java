@@ -1,19 +1,13 @@
 package dev.tessera.examples.jmh;
 
 import dev.tessera.tensor.NDArray;
-import dev.tessera.tensor.Parallel;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
@@ -22,21 +16,16 @@ import org.openjdk.jmh.annotations.Warmup;
  * (parameters, gradients and both moments: 2 GB, so the fork asks for an 8 GB heap). Run: see
  * {@link JmhMain}.
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx8g"})
-public class AdamWBenchmark {
+public class AdamWBenchmark extends KernelBenchmark {
     @Param({"4"})
     public int tensors;
 
     @Param({"31110000"})
     public int size;
-
-    @Param({"2"})
-    public int threads;
 
     // inputs, package-private: JmhBenchmarksTest checks results against them
     NDArray[] params;
@@ -45,9 +34,8 @@ public class AdamWBenchmark {
     NDArray[] secondMoments;
     private long step;
 
-    @Setup
-    public void setup() {
-        Parallel.setThreads(threads);
+    @Override
+    protected void makeInputs() {
         Random r = new Random(6);
         params = new NDArray[tensors];
         grads = new NDArray[tensors];

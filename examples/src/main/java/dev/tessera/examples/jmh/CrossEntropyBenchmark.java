@@ -2,49 +2,28 @@ package dev.tessera.examples.jmh;
 
 import dev.tessera.tensor.CrossEntropyResult;
 import dev.tessera.tensor.NDArray;
-import dev.tessera.tensor.Parallel;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Cross entropy of logits [R, V] against R class indices, forward (the R per-row losses) and
  * forward+backward (also the gradient of their mean with respect to the logits): V = 768 and
  * V = 50257 (GPT-2's vocabulary, the language-model loss), R = 4096 (B*T). Run: see {@link JmhMain}.
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
-public class CrossEntropyBenchmark {
+public class CrossEntropyBenchmark extends KernelBenchmark {
     @Param({"4096"})
     public int rows;
 
     @Param({"768", "50257"})
     public int classes;
 
-    @Param({"2"})
-    public int threads;
-
     // inputs, package-private: JmhBenchmarksTest checks results against them
     NDArray logits;
     NDArray targets;
 
-    @Setup
-    public void setup() {
-        Parallel.setThreads(threads);
+    @Override
+    protected void makeInputs() {
         Random r = new Random(5);
         logits = NDArray.fromArray(JmhData.gaussian(r, rows * classes), rows, classes);
         targets = NDArray.fromArray(JmhData.targets(r, rows, classes), rows);

@@ -1,19 +1,12 @@
 package dev.tessera.examples.jmh;
 
 import dev.tessera.tensor.NDArray;
-import dev.tessera.tensor.Parallel;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
@@ -21,27 +14,20 @@ import org.openjdk.jmh.annotations.Warmup;
  * backward dX (dY @ W^T, a transposed view) and the attention's c_attn (768 -> 2304).
  * Run: see {@link JmhMain}.
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
-public class GemmBenchmark {
+public class GemmBenchmark extends KernelBenchmark {
     /** m x k @ k x n, with "T" marking a transposed B view. */
     @Param({"4096x768x3072", "4096x3072x768T", "4096x768x2304"})
     public String shape;
-
-    @Param({"2"})
-    public int threads;
 
     // inputs, package-private: JmhBenchmarksTest checks results against them
     NDArray a;
     NDArray b;
 
-    @Setup
-    public void setup() {
-        Parallel.setThreads(threads);
+    @Override
+    protected void makeInputs() {
         boolean transposed = shape.endsWith("T");
         String[] d = shape.replace("T", "").split("x");
         int m = Integer.parseInt(d[0]), k = Integer.parseInt(d[1]), n = Integer.parseInt(d[2]);

@@ -2,19 +2,12 @@ package dev.tessera.examples.jmh;
 
 import dev.tessera.autograd.Tensor;
 import dev.tessera.tensor.NDArray;
-import dev.tessera.tensor.Parallel;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
@@ -23,21 +16,15 @@ import org.openjdk.jmh.annotations.Warmup;
  * random g, so the graph's own overhead shows beside its GEMM and GELU kernels (the same row as
  * {@code bench cpu}'s "mlp fwd+bwd"). Run: see {@link JmhMain}.
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 3)
 @Measurement(iterations = 5, time = 3)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
-public class MlpBenchmark {
+public class MlpBenchmark extends KernelBenchmark {
     @Param({"4096"})
     public int rows;
 
     @Param({"768"})
     public int width;
-
-    @Param({"2"})
-    public int threads;
 
     // inputs, package-private: JmhBenchmarksTest checks results against them
     Tensor x;
@@ -47,9 +34,8 @@ public class MlpBenchmark {
     Tensor b2;
     Tensor gradOut;
 
-    @Setup
-    public void setup() {
-        Parallel.setThreads(threads);
+    @Override
+    protected void makeInputs() {
         int hidden = 4 * width;
         Random r = new Random(7);
         float scale1 = (float) (1 / Math.sqrt(width)), scale2 = (float) (1 / Math.sqrt(hidden));
