@@ -79,34 +79,26 @@ final class RowKernels {
         FloatVector negInf = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         float m = rowMaxF32(a, xo + r0 * c, c);
         for (int r = r0; r < r1; r++) {
-            int ai = xo + r * c, oi = r * c, ni = ai + c;
             boolean more = r + 1 < r1;
+            // The last row's loop reads its own row again where the next row's max would be taken
+            // (an L1 hit, result unused) rather than being a loop of its own: with the polynomial
+            // exp, four inlined copies put this method past C2's node budget (NodeCountInliningCutoff),
+            // which left exp a call on boxed vectors and the softmax 4.7x slower.
+            int ai = xo + r * c, oi = r * c, ni = more ? ai + c : ai;
             FloatVector mv = FloatVector.broadcast(F, m);
             FloatVector acc = FloatVector.zero(F), nextMax = negInf;
             int j = 0;
-            if (more) {
-                if (log) {
-                    for (; j < up; j += L) {
-                        nextMax = nextMax.max(FloatVector.fromArray(F, a, ni + j));
-                        acc = acc.add(VecMath.exp(FloatVector.fromArray(F, a, ai + j).sub(mv)));
-                    }
-                } else {
-                    for (; j < up; j += L) {
-                        nextMax = nextMax.max(FloatVector.fromArray(F, a, ni + j));
-                        FloatVector e = VecMath.exp(FloatVector.fromArray(F, a, ai + j).sub(mv));
-                        e.intoArray(o, oi + j);
-                        acc = acc.add(e);
-                    }
+            if (log) {
+                for (; j < up; j += L) {
+                    nextMax = nextMax.max(FloatVector.fromArray(F, a, ni + j));
+                    acc = acc.add(VecMath.exp(FloatVector.fromArray(F, a, ai + j).sub(mv)));
                 }
             } else {
-                if (log) {
-                    for (; j < up; j += L) acc = acc.add(VecMath.exp(FloatVector.fromArray(F, a, ai + j).sub(mv)));
-                } else {
-                    for (; j < up; j += L) {
-                        FloatVector e = VecMath.exp(FloatVector.fromArray(F, a, ai + j).sub(mv));
-                        e.intoArray(o, oi + j);
-                        acc = acc.add(e);
-                    }
+                for (; j < up; j += L) {
+                    nextMax = nextMax.max(FloatVector.fromArray(F, a, ni + j));
+                    FloatVector e = VecMath.exp(FloatVector.fromArray(F, a, ai + j).sub(mv));
+                    e.intoArray(o, oi + j);
+                    acc = acc.add(e);
                 }
             }
             double s = acc.reduceLanes(VectorOperators.ADD);

@@ -98,8 +98,11 @@ final class TrainingKernels {
             if (smooth) sx = sx.add(x);
         }
         for (int r = r0; r < r1; r++) {
-            int base = lo + r * v, next = base + v;
             boolean more = r + 1 < r1;
+            // The last row reads itself where the next row's max would be taken (as in
+            // RowKernels.softmaxRowsF32): a third loop with its own exp put this method past C2's
+            // node budget with the polynomial exp, which then ran as a call on boxed vectors.
+            int base = lo + r * v, next = more ? base + v : base;
             float m = mx.reduceLanes(VectorOperators.MAX);
             double sumX = smooth ? sx.reduceLanes(VectorOperators.ADD) : 0;
             for (int j = up; j < v; j++) {
@@ -110,22 +113,18 @@ final class TrainingKernels {
             mx = negInf;
             sx = zero;
             int j = 0;
-            if (more) {
-                if (smooth) {
-                    for (; j < up; j += L) {
-                        FloatVector x = FloatVector.fromArray(F, a, next + j);
-                        mx = mx.max(x);
-                        sx = sx.add(x);
-                        se = se.add(VecMath.exp(FloatVector.fromArray(F, a, base + j).sub(mv)));
-                    }
-                } else {
-                    for (; j < up; j += L) {
-                        mx = mx.max(FloatVector.fromArray(F, a, next + j));
-                        se = se.add(VecMath.exp(FloatVector.fromArray(F, a, base + j).sub(mv)));
-                    }
+            if (smooth) {
+                for (; j < up; j += L) {
+                    FloatVector x = FloatVector.fromArray(F, a, next + j);
+                    mx = mx.max(x);
+                    sx = sx.add(x);
+                    se = se.add(VecMath.exp(FloatVector.fromArray(F, a, base + j).sub(mv)));
                 }
             } else {
-                for (; j < up; j += L) se = se.add(VecMath.exp(FloatVector.fromArray(F, a, base + j).sub(mv)));
+                for (; j < up; j += L) {
+                    mx = mx.max(FloatVector.fromArray(F, a, next + j));
+                    se = se.add(VecMath.exp(FloatVector.fromArray(F, a, base + j).sub(mv)));
+                }
             }
             double sumE = se.reduceLanes(VectorOperators.ADD);
             for (; j < v; j++) sumE += Math.exp(a[base + j] - m);
