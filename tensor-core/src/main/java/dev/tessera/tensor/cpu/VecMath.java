@@ -13,8 +13,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <ul>
  *   <li>exp: range reduction x = n ln2 + r (|r| <= ln2/2, ln2 split in two parts), Cephes'
- *       degree-6 polynomial for e^r, and 2^n applied in two halves so that results in the
- *       subnormal range round once. Clamped to [-104, 89] (0 and +inf beyond), NaN kept.</li>
+ *       degree-6 polynomial for e^r in Estrin's form, and 2^n applied in two halves so that
+ *       results in the subnormal range round once. Clamped to [-104, 89] (0 and +inf beyond),
+ *       NaN kept. Within 1.03 ulp (tested: 1.5).</li>
  *   <li>exact GELU x Phi(x) and its derivative Phi(x) + x phi(x): with a = |x|, Phi(-a) =
  *       e^(-a^2/2) t R(t) / 2, t = 1/(1 + a / (2 sqrt 2)), R a degree-8 polynomial (our own
  *       relative-error fit of erfcx(a / sqrt 2) / t for a in [0, 14.5], 4e-8 in exact arithmetic),
@@ -56,10 +57,9 @@ final class VecMath {
 
     static final FloatVector ONE = bc(1f), HALF = bc(0.5f), NEG_TWO = bc(-2f);
     private static final FloatVector EXP_LO = bc(-104f), EXP_HI = bc(89f), V_LOG2E = bc(LOG2E), V_MAGIC = bc(MAGIC),
-            V_LN2_HI = bc(LN2_HI), V_NEG_LN2_LO = bc(-LN2_LO),
+            V_NEG_LN2_HI = bc(-LN2_HI), V_NEG_LN2_LO = bc(-LN2_LO),
             V_P0 = bc(P0), V_P1 = bc(P1), V_P2 = bc(P2), V_P3 = bc(P3), V_P4 = bc(P4), V_P5 = bc(P5);
-    private static final IntVector I_MAGIC = ibc(MAGIC_BITS), I_127 = ibc(127), I_2P23 = ibc(1 << 23), I_SIGN = ibc(0x80000000);
-    private static final FloatVector NEG_QUARTER = bc(-0.25f);
+    private static final IntVector I_MAGIC = ibc(MAGIC_BITS), I_127 = ibc(127), I_SIGN = ibc(0x80000000);
     private static final FloatVector T0 = bc(-5.70498872745E-3f), T1 = bc(2.06390887954E-2f), T2 = bc(-5.37397155531E-2f),
             T3 = bc(1.33314422036E-1f), T4 = bc(-3.33332819422E-1f), TANH_SMALL = bc(0.625f);
     static final FloatVector GT_A = bc((float) (-2 * 0.79788456080286535588 * 0.044715)), GT_B = bc((float) (-2 * 0.79788456080286535588));
@@ -99,18 +99,19 @@ final class VecMath {
         x = x.max(EXP_LO).min(EXP_HI);
         FloatVector fx = x.fma(V_LOG2E, V_MAGIC);
         FloatVector n = fx.sub(V_MAGIC);
-        IntVector ni = fx.reinterpretAsInts().sub(I_MAGIC);
-        FloatVector r = n.mul(V_LN2_HI).neg().add(x); // n * LN2_HI is exact (LN2_HI has 9 bits)
+        FloatVector r = n.fma(V_NEG_LN2_HI, x); // n * LN2_HI is exact (LN2_HI has 9 bits): one rounding
         r = n.fma(V_NEG_LN2_LO, r);
-        FloatVector p = r.fma(V_P0, V_P1).fma(r, V_P2).fma(r, V_P3).fma(r, V_P4).fma(r, V_P5);
-        p = p.fma(r.mul(r), r).add(ONE);
-        // 2^n as 2^n1 * 2^n2 with n1 = floor(n/2), so that subnormal results round once. No
-        // shifts: a vector shift count costs an extra broadcast deep in the inline tree, past C2's
-        // inlining depth when exp is itself inlined two levels down (GELU), which boxes every op.
-        IntVector n1 = n.fma(HALF, NEG_QUARTER).add(V_MAGIC).reinterpretAsInts().sub(I_MAGIC);
+        // Estrin's form: a shorter dependency chain than Horner's, which is what bounds these loops
+        FloatVector r2 = r.mul(r);
+        FloatVector p = r.fma(V_P0, V_P1).fma(r2, r.fma(V_P2, V_P3)).fma(r2, r.fma(V_P4, V_P5));
+        p = p.fma(r2, r).add(ONE);
+        // 2^n as 2^n1 * 2^n2 with n1 = floor(n/2), so that subnormal results round once; shifts,
+        // not an integer multiply by 2^23 (10 cycles of latency on the chain)
+        IntVector ni = fx.reinterpretAsInts().sub(I_MAGIC);
+        IntVector n1 = ni.lanewise(VectorOperators.ASHR, 1);
         IntVector n2 = ni.sub(n1);
-        FloatVector s1 = n1.add(I_127).mul(I_2P23).reinterpretAsFloats();
-        FloatVector s2 = n2.add(I_127).mul(I_2P23).reinterpretAsFloats();
+        FloatVector s1 = n1.add(I_127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector s2 = n2.add(I_127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         return p.mul(s1).mul(s2);
     }
 
