@@ -88,7 +88,13 @@ final class VecMath {
 
     /** Name of the exp implementation in use, for the backend description. */
     static String expName() {
-        return VECTOR_LIBRARY_EXP ? "exp: JDK vector math library" : "exp: polynomial";
+        if (VECTOR_LIBRARY_EXP) return "exp: JDK vector math library";
+        // Measured (README, TESSERA_CPU_EXP): JDK 17's C2 compiled the softmax and cross-entropy
+        // loops with the polynomial 2-2.5x slower in some processes (their vector
+        // accumulators kept on the heap); JDK 25 never did in the same test.
+        return Runtime.version().feature() == 17
+                ? "exp: polynomial (on JDK 17 its softmax and cross-entropy loops compile 2-2.5x slower in some processes; not seen on JDK 25)"
+                : "exp: polynomial";
     }
 
     static FloatVector exp(FloatVector x) {
