@@ -619,6 +619,22 @@ class CpuBackendKernelsTest {
     }
 
     @Test
+    void expFollowsTheSetting() {
+        // the build runs this class once more with tessera.cpu.exp=poly: check it took effect
+        String forced = System.getProperty("tessera.cpu.exp", "");
+        String d = B.describe();
+        if (forced.equalsIgnoreCase("poly")) {
+            assertFalse(VecMath.VECTOR_LIBRARY_EXP, d);
+            assertTrue(d.contains("exp: polynomial"), d);
+        } else if (forced.equalsIgnoreCase("svml")) {
+            assertTrue(VecMath.VECTOR_LIBRARY_EXP, d);
+            assertTrue(d.contains("exp: JDK vector math library"), d);
+        } else {
+            assertTrue(d.contains(VecMath.VECTOR_LIBRARY_EXP ? "exp: JDK vector math library" : "exp: polynomial"), d);
+        }
+    }
+
+    @Test
     void float64PathsUseDoublePrecision() {
         int n = 4099;
         double[] v = new double[n];
