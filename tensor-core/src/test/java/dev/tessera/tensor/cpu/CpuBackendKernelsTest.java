@@ -619,6 +619,14 @@ class CpuBackendKernelsTest {
     }
 
     @Test
+    void vectorWidthIsTheOneTheBuildAskedFor() {
+        // the build runs the CPU tests once more as on an AVX2 machine (8 lanes): check it took effect
+        Integer expected = Integer.getInteger("tessera.test.expectLanes");
+        if (expected != null) assertEquals(expected.intValue(), VecMath.L, B.describe());
+        assertTrue(B.describe().contains(VecMath.L + " x f32 lanes"), B.describe());
+    }
+
+    @Test
     void expFollowsTheSetting() {
         // the build runs this class once more with tessera.cpu.exp=poly: check it took effect
         String forced = System.getProperty("tessera.cpu.exp", "");
