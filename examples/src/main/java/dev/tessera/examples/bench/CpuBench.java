@@ -541,6 +541,16 @@ public final class CpuBench implements Callable<Integer> {
         }
     }
 
+    /** Instruction-set limits set for libtorch's kernels (ATen, MKL, oneDNN) in the environment, if any. */
+    static String isaLimits() {
+        StringBuilder sb = new StringBuilder();
+        for (String v : new String[] {"ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS", "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"}) {
+            String value = System.getenv(v);
+            if (value != null && !value.isBlank()) sb.append(sb.length() == 0 ? "; limited by " : ", ").append(v).append('=').append(value.trim());
+        }
+        return sb.toString();
+    }
+
     private static String cpuModel() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
@@ -616,7 +626,7 @@ public final class CpuBench implements Callable<Integer> {
             System.out.println("JDK       " + System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version")
                     + ", max heap " + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB");
             System.out.println("Tessera   " + backend + "; threads " + threads);
-            System.out.println(ref != null ? "reference " + ref.describe() : "libtorch reference unavailable: " + why);
+            System.out.println(ref != null ? "reference " + ref.describe() + isaLimits() : "libtorch reference unavailable: " + why);
             warmGemm(quick ? 300 : 3000);
             double probeStart = FmaProbe.allThreads(threads, quick ? 200 : 500);
             System.out.printf(Locale.ROOT, "FMA probe %.1f GFLOP/s on %d thread(s) at start%n", probeStart, threads);
