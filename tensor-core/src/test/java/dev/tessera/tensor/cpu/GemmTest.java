@@ -310,10 +310,25 @@ class GemmTest {
     }
 
     @Test
+    void shortProductsWithBInL2GetThinnerRowTilesInsteadOfNRanges() {
+        int mc = GemmF32.MC, mr = GemmF32.MR;
+        long smallB = 512L * GemmF32.roundUp(512, GemmF32.NR), bigB = 1024L * GemmF32.roundUp(1024, GemmF32.NR);
+        assertEquals(GemmF32.roundUp(512 / 8, mr), GemmF32.tileRows(512, smallB, 1, 2), "512^3 on 2 threads: 4 tiles per thread");
+        assertEquals(mc, GemmF32.tileRows(512, smallB, 1, 1), "one thread keeps MC");
+        assertEquals(mc, GemmF32.tileRows(1024, bigB, 1, 2), "B past L2 keeps MC");
+        assertEquals(mc, GemmF32.tileRows(512, smallB, 2, 2), "several N blocks keep MC");
+        assertEquals(mc, GemmF32.tileRows(16 * mc, smallB, 1, 2), "M already gives 8 tiles per thread");
+        assertEquals(mc, GemmF32.tileRows(37, smallB, 1, 2), "under 2 MR rows per tile: N ranges instead");
+        int rows = GemmF32.tileRows(301, 520L * GemmF32.roundUp(203, GemmF32.NR), 1, 3);
+        assertTrue(rows % mr == 0 && rows >= 2 * mr && rows < mc, "rows=" + rows);
+    }
+
+    @Test
     void panelOrderAndUpFrontPackingDoNotChangeResults() {
         // The order in which a tile visits B panels (group 0 = classic, else that many at a time)
         // and whether A is packed per tile or all at once (more than one thread on a short, deep
-        // product) must leave every bit of C unchanged: only the K blocking fixes the sums.
+        // product), or tiles are thinner than MC (short products whose B stays in L2: the first
+        // and third shapes), must leave every bit of C unchanged: only the K blocking fixes the sums.
         Random rnd = new Random(13);
         int[][] mkn = {{150, 700, 500}, {37, 300, 1000}, {301, 520, 203}, {45, GemmF32.KC + 100, 150}};
         for (int[] s : mkn) {
