@@ -54,6 +54,20 @@ class ProgramTest {
     }
 
     @Test
+    void benchScalingPrintsTheProbesOwnSpeedupBesideTheRows() {
+        String out = run("bench", "cpu", "--scaling", "--quick", "--no-torch", "--rows", "gemm", "--threads", "2");
+        for (String when : new String[] {"before", "after"}) {
+            var probe = java.util.regex.Pattern.compile("FMA probe " + when
+                    + " the rows: 1 thread ([0-9.]+) GFLOP/s, 2 threads ([0-9.]+) GFLOP/s, speedup ([0-9.]+)x").matcher(out);
+            assertTrue(probe.find(), out);
+            double one = Double.parseDouble(probe.group(1)), two = Double.parseDouble(probe.group(2));
+            assertTrue(one > 0 && two > 0, out);
+            assertEquals(two / one, Double.parseDouble(probe.group(3)), 0.5, "the speedup is a median of per-round ratios, near the ratio of medians: " + out);
+        }
+        assertTrue(out.lines().anyMatch(l -> l.startsWith("gemm ") && !l.contains("failed")), out);
+    }
+
+    @Test
     void devicesListsTheCpuBackend() {
         String out = run("devices");
         assertTrue(out.startsWith("cpu: "), out);

@@ -564,10 +564,23 @@ public final class CpuBench implements Callable<Integer> {
 
     private static String fmt(double v, String pattern) { return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, pattern, v); }
 
+    /**
+     * The FMA probe's own speedup from 1 thread to {@link #threads}, interleaved: what this machine
+     * gives compute-bound work at this moment (on a shared host, the second core is not always
+     * all ours), so the GEMM rows can be read against it.
+     */
+    private void printProbeScaling(String when) {
+        int n = quick ? Math.min(rounds, 3) : rounds;
+        double[] p = FmaProbe.scaling(threads, n, quick ? 20 : 100);
+        System.out.printf(Locale.ROOT, "FMA probe %s: 1 thread %.1f GFLOP/s, %d threads %.1f GFLOP/s, speedup %.2fx (q1-q3 %.2f-%.2f, %d rounds): "
+                + "the ceiling for compute-bound rows%n", when, p[0], threads, p[1], p[4], p[2], p[3], n);
+    }
+
     private void runScaling(List<Row> rows, ReferenceOps ref, double probeStart) {
         String head = String.format(Locale.ROOT, "%-16s %-34s %9s %9s %8s %11s %11s %11s %8s %11s",
                 "row", "shape", "T 1t ms", "T " + threads + "t ms", "T x", "T q1-q3", "torch 1t ms", "torch " + threads + "t ms", "torch x", "torch q1-q3");
         System.out.println("thread scaling: 1 thread vs " + threads + " threads, the four configurations interleaved in every round");
+        printProbeScaling("before the rows");
         System.out.println(head);
         System.out.println("-".repeat(head.length()));
         for (Row row : rows) {
@@ -587,8 +600,10 @@ public final class CpuBench implements Callable<Integer> {
             System.gc();
         }
         sleep(SETTLE_BEFORE_PROBE_MS);
+        System.out.println();
+        printProbeScaling("after the rows");
         double probeEnd = FmaProbe.allThreads(threads, quick ? 200 : 500);
-        System.out.printf(Locale.ROOT, "%nFMA probe %.1f GFLOP/s on %d thread(s) at end (start %.1f)%n", probeEnd, threads, probeStart);
+        System.out.printf(Locale.ROOT, "FMA probe %.1f GFLOP/s on %d thread(s) at end (start %.1f)%n", probeEnd, threads, probeStart);
         System.out.println("x is the speedup of " + threads + " threads over 1 (time at 1 thread / time at " + threads + ", medians);"
                 + " q1-q3: quartiles of the per-round speedups, the run's noise.");
     }

@@ -17,9 +17,14 @@ final class FmaProbe {
 
     /** GFLOP/s of one thread running the FMA loop for about millis. */
     static double singleThread(long millis) {
+        return singleThread(millis, true);
+    }
+
+    /** As above; without warm-up when the loop has been compiled already (repeated probes). */
+    static double singleThread(long millis, boolean warm) {
         // Many short calls get the loop compiled by C2 before timing (a few long ones would not).
         long warmEnd = System.nanoTime() + 300_000_000L;
-        for (int i = 0; i < 20_000 || System.nanoTime() < warmEnd; i++) {
+        for (int i = 0; warm && (i < 20_000 || System.nanoTime() < warmEnd); i++) {
             burst(500);
             if (i > 200_000) break;
         }
@@ -40,11 +45,16 @@ final class FmaProbe {
 
     /** Summed GFLOP/s of threads running the loop at the same time. */
     static double allThreads(int threads, long millis) {
+        return allThreads(threads, millis, true);
+    }
+
+    /** As above, warming the loop up first or not. */
+    static double allThreads(int threads, long millis, boolean warm) {
         double[] result = new double[threads];
         Thread[] ts = new Thread[threads];
         for (int i = 0; i < threads; i++) {
             int id = i;
-            ts[i] = new Thread(() -> result[id] = singleThread(millis), "fma-probe-" + i);
+            ts[i] = new Thread(() -> result[id] = singleThread(millis, warm), "fma-probe-" + i);
             ts[i].start();
         }
         double sum = 0;
@@ -58,6 +68,31 @@ final class FmaProbe {
             sum += result[i];
         }
         return sum;
+    }
+
+    /**
+     * The machine's own thread scaling right now, the ceiling for compute-bound work: the probe on
+     * 1 thread and on threads, alternating for rounds rounds of about millis each. Returns the
+     * medians (GFLOP/s at 1 thread, at threads) and the quartiles of the per-round speedups.
+     */
+    static double[] scaling(int threads, int rounds, long millis) {
+        allThreads(threads, 50, true);
+        double[] one = new double[rounds], all = new double[rounds], speedup = new double[rounds];
+        for (int r = 0; r < rounds; r++) {
+            // alternate which goes first, so that neither always follows the other
+            if (r % 2 == 0) {
+                one[r] = allThreads(1, millis, false);
+                all[r] = allThreads(threads, millis, false);
+            } else {
+                all[r] = allThreads(threads, millis, false);
+                one[r] = allThreads(1, millis, false);
+            }
+            speedup[r] = all[r] / one[r];
+        }
+        java.util.Arrays.sort(one);
+        java.util.Arrays.sort(all);
+        java.util.Arrays.sort(speedup);
+        return new double[] {one[rounds / 2], all[rounds / 2], speedup[(rounds - 1) / 4], speedup[rounds - 1 - (rounds - 1) / 4], speedup[rounds / 2]};
     }
 
     /**
