@@ -181,10 +181,11 @@ final class GemmF32 {
         float[] packedB = own.packedB(B_PAD + nc * k);
         int kBlocks = (k + KC - 1) / KC;
         // Tiles: mc rows x a range of panels; enough of them to keep every thread busy.
-        int mc = tileRows(m, (long) roundUp(n, NR) * k, nBlocks, threads);
+        int rowTiles = tileRows(m, (long) roundUp(n, NR) * k, nBlocks, threads);
+        int mc = rowTiles > 0 ? rowTiles : MC;
         int mBlocks = (m + mc - 1) / mc;
         int maxPanels = (nc + NR - 1) / NR;
-        int splits = threads == 1 || mc < MC ? 1 : Math.min(maxPanels, Math.max(1, (8 * threads + mBlocks - 1) / mBlocks));
+        int splits = threads == 1 || rowTiles > 0 ? 1 : Math.min(maxPanels, Math.max(1, (8 * threads + mBlocks - 1) / mBlocks));
 
         // A tile packs its own MC x KC pieces of A just before use (they stay in L2) when each piece is
         // used by one tile only. When A would be packed again for every N block or panel range, all of
@@ -240,18 +241,21 @@ final class GemmF32 {
     }
 
     /**
-     * Rows per tile: MC, or fewer when M gives each thread fewer than 8 tiles of MC rows, the
-     * packed B (bFloats) stays in L2 and there is a single N block. Splitting N instead (the MC
-     * rows shared by several panel ranges) needs all of A packed up front, a parallel phase of its
-     * own with its own hand-off and uneven tasks; thinner row blocks let every tile pack its own A
-     * (512^3 at 2 threads: 3-4% faster, 1.80-1.82x one thread against 1.70-1.75x, measured
-     * interleaved). Not with a B past L2: at 1024^3 (4.2 MiB of packed B) tiles of 64 rows were
-     * 6% slower, reading B from L3 once per 64 rows instead of per 144. Never below 2 MR rows.
+     * Rows per tile when every tile can take all of N, or 0 when tiles must share rows between N
+     * ranges instead. A single N block whose packed B (bFloats) stays in L2 may be read again by
+     * every row tile, so the rows are cut into at least 4 tiles per thread, a multiple of the
+     * thread count, of at most MC rows. Splitting N instead (MC rows shared by several panel
+     * ranges) needs all of A packed up front, a parallel phase of its own with its own hand-off and
+     * uneven tasks, where here every tile packs its own A (512^3 at 2 threads: 64-row tiles, 3%
+     * faster, measured interleaved). Not with a B past L2: at 1024^3 (4.2 MiB of packed B) tiles
+     * of 64 rows were 6% slower, reading B from L3 once per 64 rows instead of per 144. Not below
+     * 2 MR rows per tile either (0: too short).
      */
     static int tileRows(int m, long bFloats, int nBlocks, int threads) {
-        if (threads == 1 || nBlocks > 1 || bFloats > L2_B_FLOATS || (m + MC - 1) / MC >= 8 * threads) return MC;
-        int rows = roundUp((m + 4 * threads - 1) / (4 * threads), MR); // 4 tiles per thread
-        return rows < 2 * MR ? MC : Math.min(MC, rows);
+        if (threads == 1 || nBlocks > 1 || bFloats > L2_B_FLOATS) return 0;
+        int tiles = Math.max(4 * threads, roundUp((m + MC - 1) / MC, threads));
+        int rows = roundUp((m + tiles - 1) / tiles, MR);
+        return rows < 2 * MR ? 0 : Math.min(MC, rows);
     }
 
     /**

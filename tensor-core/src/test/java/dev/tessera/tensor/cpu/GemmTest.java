@@ -310,17 +310,23 @@ class GemmTest {
     }
 
     @Test
-    void shortProductsWithBInL2GetThinnerRowTilesInsteadOfNRanges() {
+    void productsWithBInL2GetRowTilesOverAllOfN() {
         int mc = GemmF32.MC, mr = GemmF32.MR;
         long smallB = 512L * GemmF32.roundUp(512, GemmF32.NR), bigB = 1024L * GemmF32.roundUp(1024, GemmF32.NR);
         assertEquals(GemmF32.roundUp(512 / 8, mr), GemmF32.tileRows(512, smallB, 1, 2), "512^3 on 2 threads: 4 tiles per thread");
-        assertEquals(mc, GemmF32.tileRows(512, smallB, 1, 1), "one thread keeps MC");
-        assertEquals(mc, GemmF32.tileRows(1024, bigB, 1, 2), "B past L2 keeps MC");
-        assertEquals(mc, GemmF32.tileRows(512, smallB, 2, 2), "several N blocks keep MC");
-        assertEquals(mc, GemmF32.tileRows(16 * mc, smallB, 1, 2), "M already gives 8 tiles per thread");
-        assertEquals(mc, GemmF32.tileRows(37, smallB, 1, 2), "under 2 MR rows per tile: N ranges instead");
-        int rows = GemmF32.tileRows(301, 520L * GemmF32.roundUp(203, GemmF32.NR), 1, 3);
-        assertTrue(rows % mr == 0 && rows >= 2 * mr && rows < mc, "rows=" + rows);
+        assertEquals(0, GemmF32.tileRows(512, smallB, 1, 1), "one thread: MC-row tiles, never N ranges");
+        assertEquals(0, GemmF32.tileRows(1024, bigB, 1, 2), "B past L2");
+        assertEquals(0, GemmF32.tileRows(512, smallB, 2, 2), "several N blocks");
+        assertEquals(0, GemmF32.tileRows(37, smallB, 1, 2), "under 2 MR rows per tile: N ranges instead");
+        assertEquals(mc, GemmF32.tileRows(40 * mc, smallB, 1, 2), "tall: MC rows");
+        for (int m : new int[] {301, 1200, 2000}) {
+            for (int threads : new int[] {2, 3}) {
+                int rows = GemmF32.tileRows(m, smallB, 1, threads);
+                int tiles = (m + rows - 1) / rows;
+                assertTrue(rows % mr == 0 && rows >= 2 * mr && rows <= mc, "m=" + m + " rows=" + rows);
+                assertTrue(tiles >= 2 * threads, "m=" + m + " threads=" + threads + " tiles=" + tiles);
+            }
+        }
     }
 
     @Test
