@@ -14,7 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
  * (all of K, about {@link #B_BLOCK_FLOATS} floats) is shared by all threads; row-major B is packed
  * row by row, since a walk down each panel's column strip would touch a new page on every row.
  * Inside a block, threads take tiles of MC rows x a range of NR-wide panels from a shared counter
- * (thinner row tiles over all panels when M is short and the packed B fits in L2: {@link #tileRows}).
+ * (tiles of rows over all panels when the packed B fits in L2: {@link #tileRows}).
  * A tile walks K in steps of KC; for each step it takes the B panels GROUP at a time, and every
  * MR panel of A (kc x MR, in L1) meets each B panel of the group (from L2) before the next, so C
  * is updated along row strips the hardware prefetcher follows. A is packed into MR-high panels by
@@ -74,10 +74,8 @@ final class GemmF32 {
      */
     static final int GROUP = Math.max(0, intProperty("tessera.gemm.group", 3));
     /**
-     * Packed B up to this many floats counts as L2-resident: every row block may read all of it
-     * again from L2, so a product too short in M to give each thread several MC-row tiles gets
-     * thinner row blocks instead of N ranges (which would need all of A packed in a phase of its
-     * own). 384K floats = 1.5 MiB.
+     * Packed B up to this many floats counts as L2-resident: every row tile may read all of it
+     * again from L2, so tiles cut only the rows ({@link #tileRows}). 384K floats = 1.5 MiB.
      */
     static final int L2_B_FLOATS = Math.max(0, intProperty("tessera.gemm.l2b", 384 << 10));
     /** Bound on the packed B block (floats); fixes NC = about this / K. */
@@ -189,7 +187,7 @@ final class GemmF32 {
         int maxPanels = (nc + NR - 1) / NR;
         int splits = threads == 1 || rowTiles > 0 ? 1 : Math.min(maxPanels, Math.max(1, (8 * threads + mBlocks - 1) / mBlocks));
 
-        // A tile packs its own MC x KC pieces of A just before use (they stay in L2) when each piece is
+        // A tile packs its own mc x KC pieces of A just before use (they stay in L2) when each piece is
         // used by one tile only. When A would be packed again for every N block or panel range, all of
         // it is packed once up front instead (the weight-gradient shapes, K large and M small).
         int mPad = roundUp(m, MR);
@@ -235,8 +233,7 @@ final class GemmF32 {
                     tile(a, offA, rsA, csA, pa, mPad, packedB, c, offC, m, n, k, mc, jcFinal, ncCur, panels, panelsPerSplit, nSplits, t, group, own);
                 }
             } else {
-                int rows = mc;
-                Parallel.forEach(tasks, t -> tile(a, offA, rsA, csA, pa, mPad, packedB, c, offC, m, n, k, rows, jcFinal, ncCur, panels,
+                Parallel.forEach(tasks, t -> tile(a, offA, rsA, csA, pa, mPad, packedB, c, offC, m, n, k, mc, jcFinal, ncCur, panels,
                         panelsPerSplit, nSplits, t, group, BUFFERS.get()));
             }
         }
