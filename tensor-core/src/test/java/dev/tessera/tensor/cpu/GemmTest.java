@@ -312,7 +312,8 @@ class GemmTest {
     @Test
     void productsWithBInL2GetRowTilesOverAllOfN() {
         int mc = GemmF32.MC, mr = GemmF32.MR;
-        long smallB = 512L * GemmF32.roundUp(512, GemmF32.NR), bigB = 1024L * GemmF32.roundUp(1024, GemmF32.NR);
+        // the L2 bound follows the machine's L2: B sizes relative to it
+        long smallB = Math.min(512L * GemmF32.roundUp(512, GemmF32.NR), GemmF32.L2_B_FLOATS), bigB = GemmF32.L2_B_FLOATS + 1L;
         assertEquals(GemmF32.roundUp(512 / 8, mr), GemmF32.tileRows(512, smallB, 1, 2), "512^3 on 2 threads: 4 tiles per thread");
         assertEquals(0, GemmF32.tileRows(512, smallB, 1, 1), "one thread: MC-row tiles, never N ranges");
         assertEquals(0, GemmF32.tileRows(1024, bigB, 1, 2), "B past L2");
@@ -327,6 +328,21 @@ class GemmTest {
                 assertTrue(tiles >= 2 * threads, "m=" + m + " threads=" + threads + " tiles=" + tiles);
             }
         }
+    }
+
+    @Test
+    void l2SizeIsReadFromTheCacheListing(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws java.io.IOException {
+        String[][] caches = {{"1", "Data", "48K"}, {"1", "Instruction", "32K"}, {"2", "Unified", "1280K"}, {"3", "Unified", "36M"}};
+        for (int i = 0; i < caches.length; i++) {
+            java.nio.file.Path index = java.nio.file.Files.createDirectories(dir.resolve("index" + i));
+            java.nio.file.Files.writeString(index.resolve("level"), caches[i][0] + "\n");
+            java.nio.file.Files.writeString(index.resolve("type"), caches[i][1] + "\n");
+            java.nio.file.Files.writeString(index.resolve("size"), caches[i][2] + "\n");
+        }
+        assertEquals(1280L << 10, GemmF32.l2Bytes(dir));
+        assertEquals(2L << 20, GemmF32.l2Bytes(dir.resolve("missing")), "no listing: 2 MiB");
+        java.nio.file.Files.writeString(dir.resolve("index2").resolve("size"), "garbage\n");
+        assertEquals(2L << 20, GemmF32.l2Bytes(dir), "unreadable size: 2 MiB");
     }
 
     @Test
