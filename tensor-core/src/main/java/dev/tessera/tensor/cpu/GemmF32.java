@@ -91,9 +91,9 @@ final class GemmF32 {
     static final int B_PAD = Math.max(0, intProperty("tessera.gemm.bpad", 12));
     /**
      * Below this many multiply-adds a product runs on the calling thread only: handing work to the
-     * pool costs some 40-50 us per product (three rounds: pack A, pack B, tiles), more than a
-     * second thread saves below about 4M multiply-adds (measured: 256x48x144 took 100 us on two
-     * threads, 65 us on one).
+     * pool cost some 40-50 us per product in three rounds (pack A, pack B, tiles; two now where B
+     * fits in L2), more than a second thread saved below about 4M multiply-adds (measured then:
+     * 256x48x144 took 100 us on two threads, 65 us on one).
      */
     static final long PARALLEL_FLOPS = 1L << 22;
     /** Batched products below this many multiply-adds per matrix run one matrix per task. */
