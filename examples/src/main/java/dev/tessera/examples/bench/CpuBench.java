@@ -571,9 +571,11 @@ public final class CpuBench implements Callable<Integer> {
      */
     private void printProbeScaling(String when) {
         int n = quick ? Math.min(rounds, 3) : rounds;
-        double[] p = FmaProbe.scaling(threads, n, quick ? 20 : 100);
+        double[][] p = FmaProbe.scaling(threads, n, quick ? 20 : 100);
+        double one = median(p[0], n), all = median(p[1], n);
+        double[] q = pairedQuartiles(p[1], p[0], n);
         System.out.printf(Locale.ROOT, "FMA probe %s: 1 thread %.1f GFLOP/s, %d threads %.1f GFLOP/s, speedup %.2fx (q1-q3 %.2f-%.2f, %d rounds): "
-                + "the ceiling for compute-bound rows%n", when, p[0], threads, p[1], p[4], p[2], p[3], n);
+                + "the ceiling for compute-bound rows%n", when, one, threads, all, all / one, q[0], q[1], n);
     }
 
     private void runScaling(List<Row> rows, ReferenceOps ref, double probeStart) {

@@ -73,26 +73,19 @@ final class FmaProbe {
     /**
      * The machine's own thread scaling right now, the ceiling for compute-bound work: the probe on
      * 1 thread and on threads, alternating for rounds rounds of about millis each. Returns the
-     * medians (GFLOP/s at 1 thread, at threads) and the quartiles of the per-round speedups.
+     * per-round GFLOP/s, [0] at 1 thread and [1] at threads.
      */
-    static double[] scaling(int threads, int rounds, long millis) {
+    static double[][] scaling(int threads, int rounds, long millis) {
         allThreads(threads, 50, true);
-        double[] one = new double[rounds], all = new double[rounds], speedup = new double[rounds];
+        double[][] samples = new double[2][rounds];
         for (int r = 0; r < rounds; r++) {
             // alternate which goes first, so that neither always follows the other
-            if (r % 2 == 0) {
-                one[r] = allThreads(1, millis, false);
-                all[r] = allThreads(threads, millis, false);
-            } else {
-                all[r] = allThreads(threads, millis, false);
-                one[r] = allThreads(1, millis, false);
+            for (int i = 0; i < 2; i++) {
+                int config = (i + r) % 2;
+                samples[config][r] = allThreads(config == 0 ? 1 : threads, millis, false);
             }
-            speedup[r] = all[r] / one[r];
         }
-        java.util.Arrays.sort(one);
-        java.util.Arrays.sort(all);
-        java.util.Arrays.sort(speedup);
-        return new double[] {one[rounds / 2], all[rounds / 2], speedup[(rounds - 1) / 4], speedup[rounds - 1 - (rounds - 1) / 4], speedup[rounds / 2]};
+        return samples;
     }
 
     /**
