@@ -234,6 +234,16 @@ public final class Parallel {
             for (int i = 0; i < Math.min(helpers, workers.length); i++) if (workers[i].parked) LockSupport.unpark(workers[i]);
         }
 
+        /**
+         * The published job if its id is not seen, else null. Workers read current only through
+         * this, so a finished job never sits in a parked worker's frame (interpreted frames keep
+         * dead locals reachable) and with it the arrays its tasks capture.
+         */
+        Job jobAfter(long seen) {
+            Job job = current;
+            return job != null && job.id != seen ? job : null;
+        }
+
         void shutdown() {
             shutdown = true;
             for (Worker w : workers) LockSupport.unpark(w);
@@ -255,8 +265,8 @@ public final class Parallel {
             long seen = 0; // the last job id taken up: an id, so that no job (and the arrays its tasks capture) stays referenced
             long idleSince = System.nanoTime();
             while (!owner.shutdown) {
-                Job job = owner.current;
-                if (job != null && job.id != seen) {
+                Job job = owner.jobAfter(seen);
+                if (job != null) {
                     seen = job.id;
                     // a thread left out (threads lowered, or fewer tasks) keeps counting its idle time
                     if (job.help()) idleSince = System.nanoTime();
@@ -266,8 +276,7 @@ public final class Parallel {
                     // publish() writes current, then reads parked; we write parked, then read
                     // current: one of the two sees the other's write, so no job is missed
                     parked = true;
-                    Job now = owner.current;
-                    if ((now == null || now.id == seen) && !owner.shutdown) LockSupport.park(this);
+                    if (owner.jobAfter(seen) == null && !owner.shutdown) LockSupport.park(this);
                     parked = false;
                     idleSince = System.nanoTime();
                 }

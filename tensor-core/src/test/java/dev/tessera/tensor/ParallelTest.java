@@ -186,6 +186,27 @@ class ParallelTest {
     }
 
     @Test
+    void threadsThatParkAtOnceDoNotKeepTheLastJobAlive() throws InterruptedException {
+        // with no spin a pool thread parks right after its tasks, often before the caller has
+        // cleared the published job: what it read then must not stay in its frame while parked
+        Parallel.setThreads(2);
+        long spin = Parallel.spinMicros();
+        try {
+            Parallel.setSpinMicros(0);
+            for (int repeat = 0; repeat < 10; repeat++) {
+                WeakReference<float[]> ref = jobCapturingAnArray();
+                for (int i = 0; i < 20 && ref.get() != null; i++) {
+                    System.gc();
+                    Thread.sleep(10);
+                }
+                assertTrue(ref.get() == null, "round " + repeat + ": a parked pool thread keeps the finished job's array reachable");
+            }
+        } finally {
+            Parallel.setSpinMicros(spin);
+        }
+    }
+
+    @Test
     void rangesCoverEveryIndexOnce() {
         Parallel.setThreads(3);
         for (int n : new int[] {1, 5, 97, 10_000}) {
