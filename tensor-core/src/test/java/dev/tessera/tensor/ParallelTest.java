@@ -165,12 +165,19 @@ class ParallelTest {
         }
     }
 
-    /** Runs a job whose tasks capture a fresh array, with pool threads taking part; returns a weak reference to it. */
+    /**
+     * Runs a job whose tasks capture a fresh array, with pool threads taking part; returns a weak
+     * reference to it. A pool thread descheduled for the whole job (8 ms) takes no task, so the job
+     * is tried again with a new array, a few times at most.
+     */
     private static WeakReference<float[]> jobCapturingAnArray() {
-        float[] big = new float[1 << 20];
-        Set<String> names = threadsRunning(8, 1_000_000, i -> big[i] = i);
-        assertTrue(poolThreadAmong(names), "pool threads took no task: " + names);
-        return new WeakReference<>(big);
+        Set<String> names = Set.of();
+        for (int attempt = 0; attempt < 5; attempt++) {
+            float[] big = new float[1 << 20];
+            names = threadsRunning(8, 1_000_000, i -> big[i] = i);
+            if (poolThreadAmong(names)) return new WeakReference<>(big);
+        }
+        throw new AssertionError("pool threads took no task in 5 jobs: " + names);
     }
 
     @Test
