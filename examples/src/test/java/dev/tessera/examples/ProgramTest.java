@@ -65,6 +65,16 @@ class ProgramTest {
             assertEquals(two / one, Double.parseDouble(probe.group(3)), 0.5, "the speedup is the ratio of the two medians: " + out);
         }
         assertTrue(out.lines().anyMatch(l -> l.startsWith("gemm ") && !l.contains("failed")), out);
+        assertTrue(out.contains("targets: not checked (--quick runs tiny shapes"), out);
+    }
+
+    @Test
+    void benchWithoutTheReferenceSaysItsRatioTargetsWereNotMeasured() {
+        // full shapes (the targets are not checked on --quick's), one short round of the smallest rows
+        String out = run("bench", "cpu", "--no-torch", "--rows", "gpt2 qkv,layernorm", "--rounds", "1", "--warmup-ms", "50");
+        assertTrue(out.contains("targets, from this run's medians:"), out);
+        assertTrue(out.contains("GEMM on the GPT-2 shapes, at least 0.8x libtorch's GFLOP/s (T/torch <= 1.25): not measured (gpt2 qkv: a side did not run)"), out);
+        assertTrue(out.contains("at least libtorch's speed (T/torch <= 1.00): not measured (layernorm, layernorm fwd+bwd: a side did not run)"), out);
     }
 
     @Test

@@ -89,7 +89,8 @@ public final class CpuBench implements Callable<Integer> {
      * A row: its data and ops are built only when it runs. flops counts 2 M N K per GEMM (0 when
      * GFLOP/s does not apply); noteKind picks the reference's remark about what it ran.
      */
-    record Row(String name, String shape, double flops, boolean scalarFloor, String noteKind, Function<Random, Sides> prepare) {}
+    record Row(String name, String shape, double flops, boolean scalarFloor, String noteKind, BenchTargets.Kind target,
+               Function<Random, Sides> prepare) {}
 
     static float[] randn(Random r, int n, double scale) {
         float[] v = new float[n];
@@ -97,9 +98,9 @@ public final class CpuBench implements Callable<Integer> {
         return v;
     }
 
-    private static Row gemm(String name, int m, int k, int n, boolean aT, boolean bT, boolean floor) {
+    private static Row gemm(String name, int m, int k, int n, boolean aT, boolean bT, boolean floor, BenchTargets.Kind target) {
         String shape = m + "x" + k + (aT ? " (A^T view)" : "") + " @ " + k + "x" + n + (bT ? " (B^T view)" : "");
-        return new Row(name, shape, 2.0 * m * n * k, floor, "", r -> {
+        return new Row(name, shape, 2.0 * m * n * k, floor, "", target, r -> {
             float[] a = randn(r, m * k, 1), b = randn(r, k * n, 1);
             return new Sides(() -> TesseraOps.matmul(a, m, k, aT, b, n, bT), ref -> ref.matmul(a, m, k, aT, b, n, bT));
         });
@@ -107,7 +108,9 @@ public final class CpuBench implements Callable<Integer> {
 
     private static Row rows(String name, int n, int c, String kind, boolean backward) {
         String shape = "(" + n + ", " + c + ")";
-        return new Row(name, shape, 0, false, backward ? "fwdbwd" : kind.equals("gelu") ? "gelu-tanh" : kind.startsWith("ce") ? "ce" : "", r -> {
+        String note = backward ? "fwdbwd" : kind.equals("gelu") ? "gelu-tanh" : kind.startsWith("ce") ? "ce" : "";
+        BenchTargets.Kind target = kind.equals("neg") ? BenchTargets.Kind.NONE : BenchTargets.Kind.FUSED;
+        return new Row(name, shape, 0, false, note, target, r -> {
             float[] x = randn(r, n * c, kind.startsWith("ce") ? 2 : 1);
             float[] g = backward && !kind.startsWith("ce") ? randn(r, n * c, 1) : null;
             float[] w = randn(r, c, 0.5), b = randn(r, c, 0.5);
@@ -139,7 +142,7 @@ public final class CpuBench implements Callable<Integer> {
 
     private static Row adamw(String name, int buffers, int perBuffer) {
         String shape = buffers + " x " + perBuffer + " = " + String.format(Locale.ROOT, "%.1fM", buffers * (double) perBuffer / 1e6) + " params";
-        return new Row(name, shape, 0, false, "adamw", r -> {
+        return new Row(name, shape, 0, false, "adamw", BenchTargets.Kind.FUSED, r -> {
             float[][] p = new float[buffers][], g = new float[buffers][];
             for (int i = 0; i < buffers; i++) {
                 p[i] = randn(r, perBuffer, 0.02);
@@ -152,7 +155,7 @@ public final class CpuBench implements Callable<Integer> {
     private static Row mlp(String name, int rows, int in, int hidden) {
         String shape = rows + "x" + in + " -> " + hidden + " -> " + in + ", GELU";
         double flops = 3 * 2 * 2.0 * rows * in * hidden; // 2 GEMMs forward, 4 backward
-        return new Row(name, shape, flops, false, "fwdbwd", r -> {
+        return new Row(name, shape, flops, false, "fwdbwd", BenchTargets.Kind.NONE, r -> {
             float[] x = randn(r, rows * in, 1), g = randn(r, rows * in, 1);
             float[] w1 = randn(r, in * hidden, 0.02), b1 = randn(r, hidden, 0.02);
             float[] w2 = randn(r, hidden * in, 0.02), b2 = randn(r, in, 0.02);
@@ -166,22 +169,23 @@ public final class CpuBench implements Callable<Integer> {
         int s = quick ? 16 : 1;
         int t = 4096 / s, c = 768 / s, h = 3072 / s, qkv = 2304 / s, vocab = quick ? 1000 : 50257;
         List<Row> rows = new ArrayList<>();
+        BenchTargets.Kind gpt2 = BenchTargets.Kind.GEMM_GPT2;
         for (int n : quick ? new int[] {64, 128} : new int[] {512, 1024, 2048}) {
-            rows.add(gemm("gemm " + n, n, n, n, false, false, n == 512 || quick));
+            rows.add(gemm("gemm " + n, n, n, n, false, false, n == 512 || quick, BenchTargets.Kind.GEMM_SQUARE));
         }
-        rows.add(gemm("gpt2 qkv", t, c, qkv, false, false, false));
-        rows.add(gemm("gpt2 fc", t, c, h, false, false, false));
-        rows.add(gemm("gpt2 proj", t, h, c, false, false, false));
+        rows.add(gemm("gpt2 qkv", t, c, qkv, false, false, false, gpt2));
+        rows.add(gemm("gpt2 fc", t, c, h, false, false, false, gpt2));
+        rows.add(gemm("gpt2 proj", t, h, c, false, false, false, gpt2));
         // backward of y = x @ W with W [in, out]: dX = dY @ W^T, dW = X^T @ dY
-        rows.add(gemm("qkv dX", t, qkv, c, false, true, false));
-        rows.add(gemm("qkv dW", c, t, qkv, true, false, false));
-        rows.add(gemm("fc dX", t, h, c, false, true, false));
-        rows.add(gemm("fc dW", c, t, h, true, false, false));
-        rows.add(gemm("proj dX", t, c, h, false, true, false));
-        rows.add(gemm("proj dW", h, t, c, true, false, false));
+        rows.add(gemm("qkv dX", t, qkv, c, false, true, false, gpt2));
+        rows.add(gemm("qkv dW", c, t, qkv, true, false, false, gpt2));
+        rows.add(gemm("fc dX", t, h, c, false, true, false, gpt2));
+        rows.add(gemm("fc dW", c, t, h, true, false, false, gpt2));
+        rows.add(gemm("proj dX", t, c, h, false, true, false, gpt2));
+        rows.add(gemm("proj dW", h, t, c, true, false, false, gpt2));
         // generating one token: a single row against a weight (few-rows path, no packing)
-        rows.add(gemm("decode qkv", 1, c, qkv, false, false, false));
-        rows.add(gemm("decode lm head", 1, c, vocab, false, true, false));
+        rows.add(gemm("decode qkv", 1, c, qkv, false, false, false, BenchTargets.Kind.NONE));
+        rows.add(gemm("decode lm head", 1, c, vocab, false, true, false, BenchTargets.Kind.NONE));
         rows.add(rows("softmax", t, c, "softmax", false));
         rows.add(rows("softmax fwd+bwd", t, c, "softmax", true));
         rows.add(rows("layernorm", t, c, "layernorm", false));
@@ -585,6 +589,7 @@ public final class CpuBench implements Callable<Integer> {
         printProbeScaling("before the rows");
         System.out.println(head);
         System.out.println("-".repeat(head.length()));
+        List<BenchTargets.Outcome> outcomes = new ArrayList<>();
         for (Row row : rows) {
             if (row.flops() <= 0) continue; // GEMM rows only
             System.err.println("[bench] scaling " + row.name() + " " + row.shape() + " ...");
@@ -593,8 +598,10 @@ public final class CpuBench implements Callable<Integer> {
                 m = measureScaling(row, ref);
             } catch (Throwable e) {
                 System.out.println(row.name() + ": failed: " + reason(e));
+                outcomes.add(new BenchTargets.Outcome(row.name(), row.target(), Double.NaN));
                 continue;
             }
+            outcomes.add(new BenchTargets.Outcome(row.name(), row.target(), m[0] / m[1]));
             System.out.println(String.format(Locale.ROOT, "%-16s %-34s %9s %9s %8s %11s %11s %11s %8s %11s", row.name(), row.shape(),
                     fmt(m[0], "%.2f"), fmt(m[1], "%.2f"), fmt(m[0] / m[1], "%.2f"), spread(m[4], m[5]),
                     fmt(m[2], "%.2f"), fmt(m[3], "%.2f"), fmt(m[2] / m[3], "%.2f"), spread(m[6], m[7])));
@@ -608,6 +615,7 @@ public final class CpuBench implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "FMA probe %.1f GFLOP/s on %d thread(s) at end (start %.1f)%n", probeEnd, threads, probeStart);
         System.out.println("x is the speedup of " + threads + " threads over 1 (time at 1 thread / time at " + threads + ", medians);"
                 + " q1-q3: quartiles of the per-round speedups, the run's noise.");
+        System.out.println(quick ? BenchTargets.NOT_CHECKED_QUICK : BenchTargets.scalingSummary(outcomes, threads));
     }
 
     @Override
@@ -659,10 +667,12 @@ public final class CpuBench implements Callable<Integer> {
                     "row", "shape", "Tessera ms", "torch ms", "T/torch", "q1-q3", "T GF/s", "torch GF/s", "T %peak", "floor ms", "rel err", "note");
             System.out.println(head);
             System.out.println("-".repeat(head.length()));
+            List<BenchTargets.Outcome> outcomes = new ArrayList<>();
             for (Row row : rows) {
                 System.err.println("[bench] " + row.name() + " " + row.shape() + " ...");
                 Result r = measure(row, ref);
                 double ratio = r.tesseraMs / r.torchMs;
+                outcomes.add(new BenchTargets.Outcome(row.name(), row.target(), ratio));
                 double tg = row.flops() > 0 ? row.flops() / r.tesseraMs / 1e6 : Double.NaN;
                 double rg = row.flops() > 0 ? row.flops() / r.torchMs / 1e6 : Double.NaN;
                 String note = ref == null ? "" : ref.note(row.noteKind());
@@ -690,6 +700,9 @@ public final class CpuBench implements Callable<Integer> {
                     + " %peak is against the start probe. rel err: max|T - torch| / max|torch| where both compute the same function.");
             System.out.println("Tessera closes each output once used (libtorch frees its tensors), so kernels reuse recycled arrays: "
                     + dev.tessera.tensor.CpuArrayPool.report());
+            System.out.println();
+            if (quick) System.out.println(BenchTargets.NOT_CHECKED_QUICK);
+            else BenchTargets.summary(outcomes).forEach(System.out::println);
             if (ref != null && rows.stream().anyMatch(r -> r.name().equals("gelu erf"))) printExactGeluAccuracy(ref);
         } finally {
             if (ref != null) ref.close();
