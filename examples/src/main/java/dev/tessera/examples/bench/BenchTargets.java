@@ -46,9 +46,9 @@ final class BenchTargets {
     static List<String> summary(List<Outcome> rows) {
         List<String> out = new ArrayList<>();
         out.add("targets, from this run's medians:");
-        out.add(line(String.format(Locale.ROOT, "GEMM on the GPT-2 shapes, at least 0.8x libtorch's GFLOP/s (T/torch <= %.2f)", GEMM_MAX_TIME_RATIO),
+        out.add("  " + line(String.format(Locale.ROOT, "GEMM on the GPT-2 shapes, at least 0.8x libtorch's GFLOP/s (T/torch <= %.2f)", GEMM_MAX_TIME_RATIO),
                 of(rows, Kind.GEMM_GPT2), v -> v <= GEMM_MAX_TIME_RATIO, "%.2f", true));
-        out.add(line(String.format(Locale.ROOT, "softmax, layer norm, GELU, cross entropy, AdamW, at least libtorch's speed (T/torch <= %.2f)",
+        out.add("  " + line(String.format(Locale.ROOT, "softmax, layer norm, GELU, cross entropy, AdamW, at least libtorch's speed (T/torch <= %.2f)",
                 FUSED_MAX_TIME_RATIO), of(rows, Kind.FUSED), v -> v <= FUSED_MAX_TIME_RATIO, "%.2f", true));
         return out;
     }
@@ -59,16 +59,16 @@ final class BenchTargets {
         if (threads != 2) return "target: " + target + ": not checked (this run used " + threads + " threads)";
         List<Outcome> gemm = new ArrayList<>(of(rows, Kind.GEMM_SQUARE));
         gemm.addAll(of(rows, Kind.GEMM_GPT2));
-        return "target: " + line(target, gemm, v -> v >= MIN_SPEEDUP_AT_2_THREADS, "%.2fx", false).strip();
+        return "target: " + line(target, gemm, v -> v >= MIN_SPEEDUP_AT_2_THREADS, "%.2fx", false);
     }
 
     private static List<Outcome> of(List<Outcome> rows, Kind kind) {
         return rows.stream().filter(r -> r.kind() == kind).toList();
     }
 
-    /** "  target: met on m of n rows (worst: ...)" or "...; missed: row value, ..."; rows without a value are listed apart. */
+    /** "target: met on m of n rows (worst: ...)" or "...; missed: row value, ..."; rows without a value are listed apart. */
     private static String line(String target, List<Outcome> rows, DoublePredicate met, String format, boolean higherIsWorse) {
-        StringBuilder s = new StringBuilder("  ").append(target).append(": ");
+        StringBuilder s = new StringBuilder(target).append(": ");
         if (rows.isEmpty()) return s.append("no such rows in this run").toString();
         int measured = 0, metCount = 0;
         Outcome worst = null;
