@@ -165,7 +165,13 @@ final class GemmF32 {
             if (packedB.length < size) packedB = new float[size];
             return packedB;
         }
+
+        /** The product (see PRODUCTS) whose B this thread's packedB holds, for row-tile products. */
+        long packedBFor = -1;
     }
+
+    /** Numbers the products that pack a copy of B per thread, so a thread knows whether its copy is current. */
+    private static final java.util.concurrent.atomic.AtomicLong PRODUCTS = new java.util.concurrent.atomic.AtomicLong();
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
@@ -204,10 +210,15 @@ final class GemmF32 {
         // NC: split N into equal blocks (multiples of NR) whose packed B fits the budget.
         int nBlocks = (int) Math.max(1, ((long) roundUp(n, NR) * k + B_BLOCK_FLOATS - 1) / B_BLOCK_FLOATS);
         int nc = roundUp((n + nBlocks - 1) / nBlocks, NR);
-        float[] packedB = own.packedB(B_PAD + nc * k);
         int kBlocks = (k + KC - 1) / KC;
         // Tiles: mc rows x a range of panels; enough of them to keep every thread busy.
         int rowTiles = tileRows(m, (long) roundUp(n, NR) * k, nBlocks, threads);
+        // Row tiles read all of B, which fits in L2: each thread packs its own copy before its
+        // first tile rather than all threads packing one copy together, whose halves would then
+        // sit in the other core's cache (0.94-0.98x the time at 2 threads on five shapes from
+        // 256x512x512 to 2000x512x512, measured interleaved; the copy is ~5% of such a product).
+        long ownCopies = rowTiles > 0 ? PRODUCTS.incrementAndGet() : -1;
+        float[] packedB = rowTiles > 0 ? null : own.packedB(B_PAD + nc * k);
         int mc = rowTiles > 0 ? rowTiles : MC;
         int mBlocks = (m + mc - 1) / mc;
         int maxPanels = (nc + NR - 1) / NR;
@@ -233,18 +244,14 @@ final class GemmF32 {
             int panels = (ncCur + NR - 1) / NR;
             int bBase = offB + jc * csB;
             // Pack B[:, jc:jc+ncCur]: for each K block, panels of kc x NR, zero-padded past N.
-            if (csB == 1) {
-                // Row-major B: copy whole row segments (a panel-by-panel walk would touch a new page
-                // on every row when rows are long, and run at a fraction of memory speed).
-                int rowTasks = (k + PACK_ROWS - 1) / PACK_ROWS;
-                if (threads == 1) {
-                    packBRows(b, bBase, rsB, k, ncCur, panels, 0, k, packedB);
-                } else {
-                    Parallel.forEach(rowTasks, t -> packBRows(b, bBase, rsB, k, ncCur, panels, t * PACK_ROWS,
-                            Math.min(k, t * PACK_ROWS + PACK_ROWS), packedB));
-                }
+            if (packedB == null) {
+                // row tiles: each thread packs its own copy in its first tile (below)
             } else if (threads == 1) {
-                for (int q = 0; q < panels; q++) packBPanel(b, bBase, rsB, csB, k, ncCur, q, panels, packedB);
+                packB(b, bBase, rsB, csB, k, ncCur, panels, packedB);
+            } else if (csB == 1) {
+                int rowTasks = (k + PACK_ROWS - 1) / PACK_ROWS;
+                Parallel.forEach(rowTasks, t -> packBRows(b, bBase, rsB, k, ncCur, panels, t * PACK_ROWS,
+                        Math.min(k, t * PACK_ROWS + PACK_ROWS), packedB));
             } else {
                 Parallel.forEach(panels, q -> packBPanel(b, bBase, rsB, csB, k, ncCur, q, panels, packedB));
             }
@@ -259,8 +266,18 @@ final class GemmF32 {
                     tile(a, offA, rsA, csA, pa, mPad, packedB, c, offC, m, n, k, mc, jcFinal, ncCur, panels, panelsPerSplit, nSplits, t, group, own);
                 }
             } else {
-                Parallel.forEach(tasks, t -> tile(a, offA, rsA, csA, pa, mPad, packedB, c, offC, m, n, k, mc, jcFinal, ncCur, panels,
-                        panelsPerSplit, nSplits, t, group, BUFFERS.get()));
+                Parallel.forEach(tasks, t -> {
+                    Buffers buf = BUFFERS.get();
+                    float[] pb = packedB;
+                    if (pb == null) {
+                        pb = buf.packedB(B_PAD + nc * k);
+                        if (buf.packedBFor != ownCopies) {
+                            packB(b, bBase, rsB, csB, k, ncCur, panels, pb);
+                            buf.packedBFor = ownCopies;
+                        }
+                    }
+                    tile(a, offA, rsA, csA, pa, mPad, pb, c, offC, m, n, k, mc, jcFinal, ncCur, panels, panelsPerSplit, nSplits, t, group, buf);
+                });
             }
         }
     }
@@ -272,7 +289,7 @@ final class GemmF32 {
      * thread count, of at most MC rows. Splitting N instead (MC rows shared by several panel
      * ranges) needs all of A packed up front, a parallel phase of its own with its own hand-off and
      * uneven tasks, where here every tile packs its own A (512^3 at 2 threads: 64-row tiles, 3%
-     * faster, measured interleaved). Not with a B past L2: at 1024^3 (4.2 MiB of packed B) tiles
+     * faster, measured interleaved) and every thread its own copy of B. Not with a B past L2: at 1024^3 (4.2 MiB of packed B) tiles
      * of 64 rows were 6% slower, reading B from L3 once per 64 rows instead of per 144. Not below
      * 2 MR rows per tile either (0: too short).
      */
@@ -741,6 +758,19 @@ final class GemmF32 {
                     for (int r = rows; r < MR; r++) dst[dd + r] = 0f;
                 }
             }
+        }
+    }
+
+    /**
+     * Packs all of a B block (columns [0, ncCur) from base) on the calling thread. Row-major B is
+     * copied in whole row segments (a panel-by-panel walk would touch a new page on every row when
+     * rows are long, and run at a fraction of memory speed); other layouts panel by panel.
+     */
+    static void packB(float[] b, int base, int rs, int cs, int k, int ncCur, int panels, float[] dst) {
+        if (cs == 1) {
+            packBRows(b, base, rs, k, ncCur, panels, 0, k, dst);
+        } else {
+            for (int q = 0; q < panels; q++) packBPanel(b, base, rs, cs, k, ncCur, q, panels, dst);
         }
     }
 

@@ -331,6 +331,39 @@ class GemmTest {
     }
 
     @Test
+    void rowTileProductsPackACurrentCopyOfBOnEveryThread() {
+        // Row tiles (B in L2, several threads) have each thread pack its own copy of B before its
+        // first tile. Products of one shape back to back, each with a new B, row-major and
+        // transposed, must match the one-thread result bit for bit: no thread may reuse the
+        // copy it packed for the product before.
+        Random rnd = new Random(23);
+        int m = 301, k = 520, n = 203;
+        assertTrue(GemmF32.tileRows(m, (long) k * GemmF32.roundUp(n, GemmF32.NR), 1, 2) > 0, "the shape takes row tiles");
+        float[] a = new float[m * k];
+        for (int i = 0; i < a.length; i++) a[i] = rnd.nextFloat() * 2 - 1;
+        for (int product = 0; product < 6; product++) {
+            boolean transposedB = product % 2 == 1;
+            int rsB = transposedB ? 1 : n, csB = transposedB ? k : 1;
+            float[] b = new float[k * n];
+            for (int i = 0; i < b.length; i++) b[i] = rnd.nextFloat() * 2 - 1;
+            Parallel.setThreads(1);
+            float[] base = new float[m * n];
+            GemmF32.gemm(a, 0, k, 1, b, 0, rsB, csB, base, 0, m, n, k, true);
+            if (product < 2) { // the one-thread path against the reference, for both layouts of B
+                NDArray bArr = transposedB ? NDArray.fromArray(b, n, k).mT() : NDArray.fromArray(b, k, n);
+                assertMatmul(NDArray.fromArray(a, m, k), bArr, NDArray.fromArray(base, m, n));
+            }
+            for (int threads : new int[] {2, 3}) {
+                Parallel.setThreads(threads);
+                float[] c = new float[m * n];
+                Arrays.fill(c, Float.NaN);
+                GemmF32.gemm(a, 0, k, 1, b, 0, rsB, csB, c, 0, m, n, k, true);
+                assertArrayEquals(base, c, "product " + product + " B^T=" + transposedB + " threads=" + threads);
+            }
+        }
+    }
+
+    @Test
     void l2SizeIsReadFromTheCacheListing(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws java.io.IOException {
         String[][] caches = {{"1", "Data", "48K"}, {"1", "Instruction", "32K"}, {"2", "Unified", "1280K"}, {"3", "Unified", "36M"}};
         for (int i = 0; i < caches.length; i++) {
