@@ -26,7 +26,7 @@ class BenchTargetsTest {
         assertEquals("  GEMM on the GPT-2 shapes, at least 0.8x libtorch's GFLOP/s (T/torch <= 1.25): met on 3 of 3 rows (worst: fc dX 1.25)",
                 lines.get(1));
         assertEquals("  softmax, layer norm, GELU, cross entropy, AdamW, at least libtorch's speed (T/torch <= 1.00): met on 1 of 3 rows;"
-                + " missed: gelu erf 1.47, layernorm 1.00; not measured: adamw 124M", lines.get(2));
+                + " missed: gelu erf 1.47, layernorm 1.0001; not measured: adamw 124M", lines.get(2));
     }
 
     @Test
@@ -51,5 +51,15 @@ class BenchTargetsTest {
                 BenchTargets.scalingSummary(List.of(rows.get(1)), 2));
         assertEquals("target: 2 threads at least 1.8x one thread on the GEMM rows: not checked (this run used 4 threads)",
                 BenchTargets.scalingSummary(rows, 4));
+    }
+
+    @Test
+    void aMissByLessThanTheLastPrintedDigitShowsMoreDigits() {
+        assertEquals("target: 2 threads at least 1.8x one thread on the GEMM rows: met on 0 of 1 row; missed: fc dX 1.798x",
+                BenchTargets.scalingSummary(List.of(new Outcome("fc dX", Kind.GEMM_GPT2, 1.7981)), 2));
+        assertEquals("1.80", BenchTargets.shown(1.8, 1.8), "on the bound: met, two decimals");
+        assertEquals("1.803", BenchTargets.shown(1.8031, 1.8), "near the bound: the digits that tell it apart");
+        assertEquals("1.85", BenchTargets.shown(1.8512, 1.8));
+        assertEquals("1.0001", BenchTargets.shown(1.0001, 1.0));
     }
 }
