@@ -289,9 +289,9 @@ final class GemmF32 {
      * thread count, of at most MC rows. Splitting N instead (MC rows shared by several panel
      * ranges) needs all of A packed up front, a parallel phase of its own with its own hand-off and
      * uneven tasks, where here every tile packs its own A (512^3 at 2 threads: 64-row tiles, 3%
-     * faster, measured interleaved) and every thread its own copy of B. Not with a B past L2: at 1024^3 (4.2 MiB of packed B) tiles
-     * of 64 rows were 6% slower, reading B from L3 once per 64 rows instead of per 144. Not below
-     * 2 MR rows per tile either (0: too short).
+     * faster, measured interleaved) and every thread its own copy of B. Not with a B past L2: at
+     * 1024^3 (4.2 MiB of packed B) tiles of 64 rows were 6% slower, reading B from L3 once per 64
+     * rows instead of per 144. Not below 2 MR rows per tile either (0: too short).
      */
     static int tileRows(int m, long bFloats, int nBlocks, int threads) {
         if (threads == 1 || nBlocks > 1 || bFloats > L2_B_FLOATS) return 0;
