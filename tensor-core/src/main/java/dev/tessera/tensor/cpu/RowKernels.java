@@ -363,13 +363,19 @@ final class RowKernels {
         int xo = x.offset(), go = g.offset(), mo = mean == null ? 0 : mean.offset(), ro = rstd.offset(), wo = w == null ? 0 : w.offset();
         if (t == DType.F32) {
             float[] xa = CpuBackend.f32(x), ga = CpuBackend.f32(g), o = CpuBackend.f32(dx), rs = CpuBackend.f32(rstd);
-            float[] ms = mean == null ? null : CpuBackend.f32(mean), wa = w == null ? null : CpuBackend.f32(w);
+            float[] ms = mean == null ? null : CpuBackend.f32(mean);
+            // The row kernel has no branch on which gradients are wanted: with a branch, a JVM that
+            // had run both kinds of norm compiled it with both sides and, past C2's inlining
+            // budget, boxed vectors (seen on AVX2: 9.4 MB allocated per call, KernelAllocationTest).
+            // No weight is a weight of ones (x 1 is exact); unwanted sums are computed and dropped.
+            float[] wa = w == null ? ones(c) : CpuBackend.f32(w);
+            int wOff = w == null ? 0 : wo;
             float[][] dwPart = new float[tasks][], dbPart = new float[tasks][];
             Parallel.forEach(tasks, tk -> {
-                float[] dwAcc = wa == null ? null : new float[c], dbAcc = hasBias ? new float[c] : null;
+                float[] dwAcc = new float[c], dbAcc = new float[c];
                 dwPart[tk] = dwAcc;
                 dbPart[tk] = dbAcc;
-                normBackwardRowsF32(xa, xo, ga, go, o, ms, mo, rs, ro, wa, wo, dwAcc, dbAcc, c, tk * chunk, Math.min(n, (tk + 1) * chunk), rms);
+                normBackwardRowsF32(xa, xo, ga, go, o, ms, mo, rs, ro, wa, wOff, dwAcc, dbAcc, c, tk * chunk, Math.min(n, (tk + 1) * chunk), rms);
             });
             if (dw != null) sumParts(dwPart, CpuBackend.f32(dw));
             if (db != null) sumParts(dbPart, CpuBackend.f32(db));
@@ -413,11 +419,11 @@ final class RowKernels {
 
     /**
      * dx for rows [r0, r1) of contiguous F32 [N, C] (x at xo, g at go, dx at 0) and the rows'
-     * weight and bias gradient sums added to dwAcc / dbAcc (either may be null). Per row a
-     * statistics pass (sum(gw), sum(gw xhat), dw, db) and an output pass; software-pipelined: row
-     * r + 1's statistics pass runs inside row r's output pass, so its memory-bound reads of x and g
-     * overlap the output work. Every row's sums see the same operations in the same order wherever
-     * the rows are split.
+     * weight and bias gradient sums added to dwAcc / dbAcc (wa, dwAcc and dbAcc are never null:
+     * see normBackward). Per row a statistics pass (sum(gw), sum(gw xhat), dw, db) and an output
+     * pass; software-pipelined: row r + 1's statistics pass runs inside row r's output pass, so its
+     * memory-bound reads of x and g overlap the output work. Every row's sums see the same
+     * operations in the same order wherever the rows are split.
      */
     private static void normBackwardRowsF32(float[] xa, int xo, float[] ga, int go, float[] o, float[] ms, int mo, float[] rs, int ro,
                                             float[] wa, int wo, float[] dwAcc, float[] dbAcc, int c, int r0, int r1, boolean rms) {
@@ -428,24 +434,24 @@ final class RowKernels {
         int xi0 = xo + r0 * c, gi0 = go + r0 * c;
         float m0 = ms == null ? 0f : ms[mo + r0], rs0 = rs[ro + r0];
         // sum(gw) is taken relative to the first gw so that constant rows give mean(gw) exactly
-        float shift0 = wa == null ? ga[gi0] : ga[gi0] * wa[wo];
+        float shift0 = ga[gi0] * wa[wo];
         FloatVector sum1 = zero, sum2 = zero, sh0 = FloatVector.broadcast(F, shift0);
         int j = 0;
         for (; j < up; j += L) {
             FloatVector xh = FloatVector.fromArray(F, xa, xi0 + j).sub(m0).mul(rs0);
             FloatVector gv = FloatVector.fromArray(F, ga, gi0 + j);
-            if (dwAcc != null) xh.fma(gv, FloatVector.fromArray(F, dwAcc, j)).intoArray(dwAcc, j);
-            if (dbAcc != null) gv.add(FloatVector.fromArray(F, dbAcc, j)).intoArray(dbAcc, j);
-            if (wa != null) gv = gv.mul(FloatVector.fromArray(F, wa, wo + j));
+            xh.fma(gv, FloatVector.fromArray(F, dwAcc, j)).intoArray(dwAcc, j);
+            gv.add(FloatVector.fromArray(F, dbAcc, j)).intoArray(dbAcc, j);
+            gv = gv.mul(FloatVector.fromArray(F, wa, wo + j));
             sum1 = sum1.add(gv.sub(sh0));
             sum2 = gv.fma(xh, sum2);
         }
         double s1 = sum1.reduceLanes(VectorOperators.ADD), s2 = sum2.reduceLanes(VectorOperators.ADD);
         for (; j < c; j++) {
             float xh = (xa[xi0 + j] - m0) * rs0, gv = ga[gi0 + j];
-            if (dwAcc != null) dwAcc[j] += gv * xh;
-            if (dbAcc != null) dbAcc[j] += gv;
-            if (wa != null) gv *= wa[wo + j];
+            dwAcc[j] += gv * xh;
+            dbAcc[j] += gv;
+            gv *= wa[wo + j];
             s1 += gv - shift0;
             s2 += (double) gv * xh;
         }
@@ -460,7 +466,7 @@ final class RowKernels {
             if (more) {
                 int xn = xi + c, gn = gi + c;
                 float mn = ms == null ? 0f : ms[mo + r + 1], sn = rs[ro + r + 1];
-                float shiftN = wa == null ? ga[gn] : ga[gn] * wa[wo];
+                float shiftN = ga[gn] * wa[wo];
                 FloatVector shN = FloatVector.broadcast(F, shiftN);
                 sum1 = zero;
                 sum2 = zero;
@@ -468,23 +474,23 @@ final class RowKernels {
                     // row r: rstd * (gw - mean1 - xhat * mean2)
                     FloatVector xh = FloatVector.fromArray(F, xa, xi + j).sub(m).mul(s);
                     FloatVector gv = FloatVector.fromArray(F, ga, gi + j);
-                    if (wa != null) gv = gv.mul(FloatVector.fromArray(F, wa, wo + j));
+                    gv = gv.mul(FloatVector.fromArray(F, wa, wo + j));
                     xh.mul(negMean2).add(gv).sub(mean1v).mul(s).intoArray(o, oi + j);
                     // row r + 1: statistics
                     FloatVector xh2 = FloatVector.fromArray(F, xa, xn + j).sub(mn).mul(sn);
                     FloatVector gv2 = FloatVector.fromArray(F, ga, gn + j);
-                    if (dwAcc != null) xh2.fma(gv2, FloatVector.fromArray(F, dwAcc, j)).intoArray(dwAcc, j);
-                    if (dbAcc != null) gv2.add(FloatVector.fromArray(F, dbAcc, j)).intoArray(dbAcc, j);
-                    if (wa != null) gv2 = gv2.mul(FloatVector.fromArray(F, wa, wo + j));
+                    xh2.fma(gv2, FloatVector.fromArray(F, dwAcc, j)).intoArray(dwAcc, j);
+                    gv2.add(FloatVector.fromArray(F, dbAcc, j)).intoArray(dbAcc, j);
+                    gv2 = gv2.mul(FloatVector.fromArray(F, wa, wo + j));
                     sum1 = sum1.add(gv2.sub(shN));
                     sum2 = gv2.fma(xh2, sum2);
                 }
                 double n1 = sum1.reduceLanes(VectorOperators.ADD), n2 = sum2.reduceLanes(VectorOperators.ADD);
                 for (int k = up; k < c; k++) {
                     float xh = (xa[xn + k] - mn) * sn, gv = ga[gn + k];
-                    if (dwAcc != null) dwAcc[k] += gv * xh;
-                    if (dbAcc != null) dbAcc[k] += gv;
-                    if (wa != null) gv *= wa[wo + k];
+                    dwAcc[k] += gv * xh;
+                    dbAcc[k] += gv;
+                    gv *= wa[wo + k];
                     n1 += gv - shiftN;
                     n2 += (double) gv * xh;
                 }
@@ -495,16 +501,22 @@ final class RowKernels {
                 for (; j < up; j += L) {
                     FloatVector xh = FloatVector.fromArray(F, xa, xi + j).sub(m).mul(s);
                     FloatVector gv = FloatVector.fromArray(F, ga, gi + j);
-                    if (wa != null) gv = gv.mul(FloatVector.fromArray(F, wa, wo + j));
+                    gv = gv.mul(FloatVector.fromArray(F, wa, wo + j));
                     xh.mul(negMean2).add(gv).sub(mean1v).mul(s).intoArray(o, oi + j);
                 }
             }
             for (j = up; j < c; j++) {
                 float xh = (xa[xi + j] - m) * s, gv = ga[gi + j];
-                if (wa != null) gv *= wa[wo + j];
+                gv *= wa[wo + j];
                 o[oi + j] = (gv - mean1 - xh * mean2) * s;
             }
         }
+    }
+
+    private static float[] ones(int n) {
+        float[] a = new float[n];
+        java.util.Arrays.fill(a, 1f);
+        return a;
     }
 
     private static void sumParts(float[][] parts, float[] out) {

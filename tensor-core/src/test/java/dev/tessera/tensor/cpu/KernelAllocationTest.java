@@ -33,6 +33,13 @@ import org.junit.jupiter.api.Test;
  * per-task partial sums of the norm backward's weight gradients). Until the JIT has compiled a
  * kernel, its vectors are boxed, so each kernel is run in batches until one passes or 60 s
  * have gone by.
+ *
+ * <p>The build runs this class in JVMs of its own (default width and AVX2), as a fresh program
+ * would use the kernels. After other test classes in the same JVM, some kernels were sometimes
+ * compiled with boxed vector stores (C2 could not prove the vectors' species constant), on JDK 17
+ * and 25, AVX2 and AVX-512 alike: up to 3 MB per product and 9-59 MB per norm backward or cross
+ * entropy call. What a JVM has run before decides it; see
+ * docs/measurements/2026-11-29-kernel-allocation-session12.txt.
  */
 class KernelAllocationTest {
     private static final long DEADLINE_NANOS = 60_000_000_000L;
