@@ -213,6 +213,8 @@ public final class CpuBench implements Callable<Integer> {
         double tesseraMs = Double.NaN, torchMs = Double.NaN, floorMs = Double.NaN, relErr = Double.NaN;
         /** Quartiles of the per-round ratios (each Tessera sample over the libtorch sample beside it). */
         double ratioQ1 = Double.NaN, ratioQ3 = Double.NaN;
+        /** Least bytes Tessera allocated per call over the samples (this thread and the pool's); -1: not measured. */
+        long tesseraBytesPerCall = -1;
         String tesseraErr, torchErr;
     }
 
@@ -324,13 +326,19 @@ public final class CpuBench implements Callable<Integer> {
             int n = quick ? Math.min(rounds, 3) : rounds;
             double[] ts = new double[n], rs = new double[n];
             int nt = 0, nr = 0;
+            long[] poolThreads = AllocationMeter.poolThreadIds();
             for (int round = 0; round < n; round++) {
                 // alternate which side goes first so neither always follows the other's spin-down
                 for (int side = 0; side < 2; side++) {
                     boolean tesseraTurn = (side == 0) == (round % 2 == 0);
                     if (tesseraTurn && tess != null) {
                         try {
+                            long before = AllocationMeter.bytes(poolThreads);
                             ts[nt++] = sample(tess, tessReps);
+                            if (before >= 0) {
+                                long perCall = (AllocationMeter.bytes(poolThreads) - before) / tessReps;
+                                res.tesseraBytesPerCall = res.tesseraBytesPerCall < 0 ? perCall : Math.min(res.tesseraBytesPerCall, perCall);
+                            }
                         } catch (Throwable e) {
                             res.tesseraErr = reason(e);
                             tess = null;
@@ -668,11 +676,14 @@ public final class CpuBench implements Callable<Integer> {
             System.out.println(head);
             System.out.println("-".repeat(head.length()));
             List<BenchTargets.Outcome> outcomes = new ArrayList<>();
+            List<AllocationMeter.RowAllocation> allocations = new ArrayList<>();
             for (Row row : rows) {
                 System.err.println("[bench] " + row.name() + " " + row.shape() + " ...");
                 Result r = measure(row, ref);
                 double ratio = r.tesseraMs / r.torchMs;
                 outcomes.add(new BenchTargets.Outcome(row.name(), row.target(), ratio));
+                // autograd rows allocate their graph by design; the others should not allocate per element
+                if (row.target() != BenchTargets.Kind.NONE) allocations.add(new AllocationMeter.RowAllocation(row.name(), r.tesseraBytesPerCall));
                 double tg = row.flops() > 0 ? row.flops() / r.tesseraMs / 1e6 : Double.NaN;
                 double rg = row.flops() > 0 ? row.flops() / r.torchMs / 1e6 : Double.NaN;
                 String note = ref == null ? "" : ref.note(row.noteKind());
@@ -703,6 +714,7 @@ public final class CpuBench implements Callable<Integer> {
             System.out.println();
             if (quick) System.out.println(BenchTargets.NOT_CHECKED_QUICK);
             else BenchTargets.summary(outcomes).forEach(System.out::println);
+            AllocationMeter.summary(allocations).forEach(System.out::println);
             if (ref != null && rows.stream().anyMatch(r -> r.name().equals("gelu erf"))) printExactGeluAccuracy(ref);
         } finally {
             if (ref != null) ref.close();
