@@ -364,9 +364,10 @@ final class RowKernels {
         if (t == DType.F32) {
             float[] xa = CpuBackend.f32(x), ga = CpuBackend.f32(g), o = CpuBackend.f32(dx), rs = CpuBackend.f32(rstd);
             float[] ms = mean == null ? null : CpuBackend.f32(mean);
-            // The row kernel has no branch on which gradients are wanted: with a branch, a JVM that
-            // had run both kinds of norm compiled it with both sides and, past C2's inlining
-            // budget, boxed vectors (seen on AVX2: 9.4 MB allocated per call, KernelAllocationTest).
+            // The row kernel has no branch on which gradients are wanted: with such branches, a JVM
+            // that had run several kinds of norm sometimes compiled it with boxed vectors (JDK 25,
+            // AVX2, after CpuBackendKernelsTest: 9.4 MB per call in 3 runs of 5; 0 of 5 without
+            // them; JDK 17 still did at times: docs/measurements/2026-11-29-kernel-allocation-session12.txt).
             // No weight is a weight of ones (x 1 is exact); unwanted sums are computed and dropped.
             float[] wa = w == null ? ones(c) : CpuBackend.f32(w);
             int wOff = w == null ? 0 : wo;
