@@ -27,6 +27,8 @@ import java.util.function.IntConsumer;
 public final class Parallel {
     /** Spin time of the pool's threads between jobs when TESSERA_SPIN_MICROS is not set, in microseconds. */
     public static final int DEFAULT_SPIN_MICROS = 1000;
+    /** Names of the pool's threads start with this (tools that count per-thread work find them by it). */
+    public static final String WORKER_NAME_PREFIX = "tessera-worker-";
     private static volatile long spinNanos = parseSpinMicros() * 1000L;
 
     private static volatile Pool pool;
@@ -255,7 +257,7 @@ public final class Parallel {
         volatile boolean parked;
 
         Worker(Pool owner, int index) {
-            super("tessera-worker-" + index);
+            super(WORKER_NAME_PREFIX + index);
             this.owner = owner;
             setDaemon(true);
         }

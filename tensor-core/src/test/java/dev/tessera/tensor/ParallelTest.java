@@ -40,7 +40,7 @@ class ParallelTest {
     }
 
     private static boolean poolThreadAmong(Set<String> names) {
-        return names.stream().anyMatch(n -> n.startsWith("tessera-worker-"));
+        return names.stream().anyMatch(n -> n.startsWith(Parallel.WORKER_NAME_PREFIX));
     }
 
     private static void assertEachOnce(AtomicIntegerArray runs) {

@@ -35,7 +35,7 @@ final class AllocationMeter {
     /** Ids of Tessera's pool threads now (taken outside the measured window: listing threads allocates). */
     static long[] poolThreadIds() {
         return Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> t.getName().startsWith("tessera-worker-")).mapToLong(Thread::getId).toArray();
+                .filter(t -> t.getName().startsWith(dev.tessera.tensor.Parallel.WORKER_NAME_PREFIX)).mapToLong(Thread::getId).toArray();
     }
 
     /** Bytes allocated so far by this thread and the given pool threads; -1 without counters. */

@@ -131,7 +131,7 @@ class KernelAllocationTest {
     private static long leastBytesPerCall(Kernel k, long limit) {
         close(k.call().get()); // starts the pool's threads if need be
         long[] ids = Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> t.getName().startsWith("tessera-worker-")).mapToLong(Thread::getId).toArray();
+                .filter(t -> t.getName().startsWith(Parallel.WORKER_NAME_PREFIX)).mapToLong(Thread::getId).toArray();
         long least = Long.MAX_VALUE;
         long start = System.nanoTime();
         do {
